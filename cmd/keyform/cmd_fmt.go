@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "fmt",
+		args:  "[-check] [-diff] [FILE...]",
+		short: "rewrite policy files in canonical HCL style",
+		long: `Formats every *.hcl file of the policy directory (or the named files) the way
+hclwrite does, and prints the names of the files it changed. Files that do
+not parse are reported and left alone.
+
+With -check, nothing is written; exit status 1 if any file would change.
+With -diff, the changes are printed as unified diffs.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			check := fs.Bool("check", false, "do not write; exit 1 if any file is not formatted")
+			showDiff := fs.Bool("diff", false, "print a unified diff of the changes")
+			return func(e *env, args []string) error { return runFmt(e, *check, *showDiff, args) }
+		},
+	})
+}
+
+func runFmt(e *env, check, showDiff bool, args []string) error {
+	files := args
+	if len(files) == 0 {
+		var err error
+		files, err = filepath.Glob("*.hcl")
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return withHint(fmt.Errorf("no *.hcl files in the policy directory"), "run keyform init, or pass -C DIR")
+		}
+	}
+	sort.Strings(files)
+	invalid, changed := false, false
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		out, res := schema.Format(src, name)
+		if res != nil {
+			res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+			invalid = true
+			continue
+		}
+		if bytes.Equal(src, out) {
+			continue
+		}
+		changed = true
+		fmt.Fprintln(e.stdout, name)
+		if showDiff {
+			e.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+		}
+		if !check {
+			fi, err := os.Stat(name)
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(name, out, fi.Mode().Perm()); err != nil {
+				return err
+			}
+		}
+	}
+	switch {
+	case invalid:
+		return errInvalid
+	case check && changed:
+		return errDiffers
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/keys"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "keygen",
+		args:  "[--replace] [KEY...] | --name NAME --secret-out ABSPATH [--public-out PATH]",
+		short: "generate Nix signing key pairs",
+		long: `With KEY labels (or none, meaning every key whose public key is missing),
+generates an ed25519 key pair for each declared key, in the format of
+"nix key generate-secret". The secret goes to the key's private_key_path
+(mode 0600, never overwritten; parent directories are created 0700), the
+public key to its public_key_file, and the public key is printed.
+
+A key that already has a public key is refused: every machine trusts it, and
+replacing it silently would break them. Use "keyform rotate" to add a
+successor. --replace generates a new pair under the same name anyway (move
+the old private key away first); "keyform plan" flags such a change.
+
+The standalone form needs no policy:
+  keyform keygen --name NAME --secret-out /abs/path.key [--public-out PATH]`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var o keygenOpts
+			fs.BoolVar(&o.replace, "replace", false, "generate a new pair for keys that already have a public key")
+			fs.StringVar(&o.name, "name", "", "standalone: Nix key `name`")
+			fs.StringVar(&o.secretOut, "secret-out", "", "standalone: absolute `path` for the secret key")
+			fs.StringVar(&o.publicOut, "public-out", "", "standalone: `path` for the public key (also printed)")
+			return func(e *env, args []string) error { return runKeygen(e, o, args) }
+		},
+	})
+}
+
+type keygenOpts struct {
+	replace                    bool
+	name, secretOut, publicOut string
+}
+
+func runKeygen(e *env, o keygenOpts, args []string) error {
+	if o.name != "" || o.secretOut != "" || o.publicOut != "" {
+		if len(args) > 0 || o.replace {
+			return usagef("keygen: --name/--secret-out/--public-out make a key without a policy; do not mix them with KEY arguments or --replace")
+		}
+		return keygenStandalone(e, o)
+	}
+	p, err := loadPolicy(e, schema.Options{AllowPending: true})
+	if err != nil {
+		return err
+	}
+	var todo []*policy.Key
+	if len(args) == 0 {
+		for _, k := range p.Keys {
+			if k.Pending() {
+				todo = append(todo, k)
+			}
+		}
+		if len(todo) == 0 {
+			fmt.Fprintln(e.stderr, "keyform: every key already has a public key; nothing to generate")
+			return nil
+		}
+	}
+	for _, label := range args {
+		k := p.Key(label)
+		if k == nil {
+			return withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
+		}
+		if !slices.Contains(todo, k) {
+			todo = append(todo, k)
+		}
+	}
+	// Check everything before writing anything, so a refusal leaves no
+	// half-generated set behind.
+	for _, k := range todo {
+		if err := checkKeygen(p, k, o.replace); err != nil {
+			return err
+		}
+	}
+	for _, k := range todo {
+		sk, err := keys.Generate(k.Name, e.rand)
+		if err != nil {
+			return fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		if err := writeSecretKey(e, k.PrivateKeyPath, sk); err != nil {
+			return fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		pub := sk.Public().String()
+		pubPath := k.PublicKeyFile
+		if err := os.MkdirAll(filepath.Dir(pubPath), 0o755); err != nil {
+			os.Remove(k.PrivateKeyPath)
+			return fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		if err := atomicfile.WriteFile(pubPath, []byte(pub+"\n"), 0o644); err != nil {
+			// Without its public half the secret is useless and would block
+			// a retry, so take it back.
+			os.Remove(k.PrivateKeyPath)
+			return fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", k.Label, k.PrivateKeyPath, pubPath)
+		fmt.Fprintln(e.stdout, pub)
+	}
+	return nil
+}
+
+func checkKeygen(p *policy.Policy, k *policy.Key, replace bool) error {
+	switch {
+	case k.PublicKeyFile == "":
+		return withHint(fmt.Errorf("key %s has an inline public_key, so keygen has nowhere to write a new one", k.Label),
+			"replace public_key with public_key_file = \"keys/%s.pub\" to let keygen manage it", k.Label)
+	case !k.Pending() && !replace:
+		return withHint(fmt.Errorf("key %s already has a public key in %s; every machine that trusts it would break if it changed", k.Label, k.PublicKeyFile),
+			"to move to a new key run \"keyform rotate %s\"; to replace it in place anyway pass --replace", k.Label)
+	case k.PrivateKeyPath == "":
+		return withHint(fmt.Errorf("key %s has no private_key_path", k.Label),
+			"add private_key_path = \"/var/lib/keyform/%s.key\" (an absolute path outside the repository)", k.Name)
+	}
+	if _, err := os.Lstat(k.PrivateKeyPath); err == nil {
+		return withHint(fmt.Errorf("key %s: private key file %s already exists; keyform never overwrites a private key", k.Label, k.PrivateKeyPath),
+			"if it is the key of %s, write its public key with \"keyform pubkey < %s > %s\"; otherwise move it away first", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
+	}
+	return nil
+}
+
+func keygenStandalone(e *env, o keygenOpts) error {
+	switch {
+	case o.name == "":
+		return usagef("keygen: --name is required with --secret-out")
+	case o.secretOut == "":
+		return usagef("keygen: --secret-out is required: keyform never prints a secret key")
+	case !filepath.IsAbs(o.secretOut):
+		return usagef("keygen: --secret-out %q must be an absolute path", o.secretOut)
+	}
+	sk, err := keys.Generate(o.name, e.rand)
+	if err != nil {
+		return err
+	}
+	if o.publicOut != "" {
+		if _, err := os.Lstat(o.publicOut); err == nil {
+			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
+		}
+	}
+	if err := writeSecretKey(e, o.secretOut, sk); err != nil {
+		return err
+	}
+	pub := sk.Public().String()
+	if o.publicOut != "" {
+		if err := os.WriteFile(o.publicOut, []byte(pub+"\n"), 0o644); err != nil {
+			os.Remove(o.secretOut)
+			return err
+		}
+	}
+	fmt.Fprintln(e.stdout, pub)
+	return nil
+}
+
+// writeSecretKey creates path with mode 0600, refusing to replace anything,
+// and writes the secret exactly as nix key generate-secret prints it.
+func writeSecretKey(e *env, path string, sk *keys.SecretKey) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by others (mode %04o); consider chmod 700\n", dir, fi.Mode().Perm())
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", path)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(sk.Encode())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// pubkeyInputError explains a pubkey input problem without echoing input.
+func pubkeyInputError(err error) error {
+	return withHint(fmt.Errorf("standard input is not a Nix secret key: %w", err),
+		"pipe a secret key file in: keyform pubkey < /path/to/key.sec")
+}
+
+func init() {
+	register(&command{
+		name:  "pubkey",
+		args:  "< SECRETFILE",
+		short: "print the public key of a secret key read from stdin",
+		long: `Reads a Nix secret key ("NAME:BASE64") from standard input and prints its
+public key, like "nix key convert-secret-to-public" (plus a newline).`,
+		setup: func(*flag.FlagSet) runFunc { return runPubkey },
+	})
+}
+
+func runPubkey(e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("pubkey takes no arguments; it reads the secret key from standard input")
+	}
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<16))
+	if err != nil {
+		return err
+	}
+	sk, err := keys.ParseSecretKey(string(b))
+	if err != nil {
+		return pubkeyInputError(err)
+	}
+	fmt.Fprintln(e.stdout, sk.Public().String())
+	return nil
+}

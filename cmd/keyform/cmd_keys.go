@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "keys list",
+		args:  "[--json]",
+		short: "list keys, their state, fingerprint and the targets that trust them",
+		long: `Lists every declared key: label, Nix key name, state, catalog, the
+fingerprint of its public key (SHA256 of the key bytes) and the targets that
+trust it. Keys still waiting for keygen show "pending". --json prints the
+same as a JSON array for scripts.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			asJSON := fs.Bool("json", false, "print JSON")
+			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
+		},
+	})
+}
+
+// keyInfo is the JSON shape of one key in "keys list --json". Field names
+// are part of keyform's stable interface.
+type keyInfo struct {
+	Label       string   `json:"label"`
+	Name        string   `json:"name"`
+	State       string   `json:"state"`
+	Catalog     string   `json:"catalog,omitempty"`
+	PublicKey   string   `json:"public_key,omitempty"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	Expires     string   `json:"expires,omitempty"`
+	TrustedBy   []string `json:"trusted_by"`
+}
+
+func runKeysList(e *env, asJSON bool, args []string) error {
+	if len(args) > 0 {
+		return usagef("keys list takes no arguments")
+	}
+	p, err := loadPolicy(e, schema.Options{AllowPending: true})
+	if err != nil {
+		return err
+	}
+	trustedBy := trustIndex(p)
+	infos := make([]keyInfo, 0, len(p.Keys))
+	for _, k := range p.Keys {
+		info := keyInfo{
+			Label: k.Label, Name: k.Name, State: string(k.State), Catalog: k.Catalog,
+			PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, TrustedBy: trustedBy[k],
+		}
+		if info.TrustedBy == nil {
+			info.TrustedBy = []string{}
+		}
+		if k.Pending() {
+			info.State = "pending"
+		}
+		if !k.Expires.IsZero() {
+			info.Expires = k.Expires.Format("2006-01-02")
+		}
+		infos = append(infos, info)
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	tw := newTable(e.stdout)
+	fmt.Fprintln(tw, "KEY\tNAME\tSTATE\tCATALOG\tFINGERPRINT\tTRUSTED BY")
+	for _, k := range infos {
+		fp, cat, by := k.Fingerprint, k.Catalog, strings.Join(k.TrustedBy, ",")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Label, k.Name, k.State, orDash(cat), orDash(fp), orDash(by))
+	}
+	return tw.Flush()
+}
+
+// trustIndex maps each key to the IDs of the targets trusting it, in target
+// order, in one pass over the targets.
+func trustIndex(p *policy.Policy) map[*policy.Key][]string {
+	m := map[*policy.Key][]string{}
+	for _, t := range p.Targets {
+		for _, k := range t.Keys {
+			m[k] = append(m[k], t.ID())
+		}
+	}
+	return m
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

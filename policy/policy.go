@@ -1,0 +1,207 @@
+// Package policy holds keyform's resolved trust policy: plain Go data that
+// the schema package produces from HCL and that renderers, planners and
+// patchers consume. It deliberately has no HCL or cty types, so importing it
+// never pulls in the HCL parser.
+package policy
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Pos is a source position, kept so that later stages (plan, apply) can point
+// a user back at the declaration that caused something.
+type Pos struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+func (p Pos) String() string {
+	if p.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Policy is a fully loaded, validated and resolved policy directory.
+type Policy struct {
+	// Dir is the policy directory as the user named it (for messages and
+	// generated headers), not made absolute, so output does not depend on
+	// where the repository is checked out.
+	Dir        string
+	Settings   Settings
+	Catalogs   []*Catalog   // sorted by label
+	Keys       []*Key       // sorted by label
+	Targets    []*Target    // sorted by kind, then label
+	Publishers []*Publisher // sorted by label
+}
+
+// Settings come from the optional top-level `keyform` block.
+type Settings struct {
+	// OutputDir is where `render` writes, relative to the policy dir.
+	OutputDir string
+	// ExpiryWarningDays is how long before `expires` validate starts warning.
+	ExpiryWarningDays int
+	// SealedDir is where sealed private keys live, relative to the policy dir.
+	SealedDir string
+}
+
+// DefaultSettings are used for anything the keyform block leaves out.
+var DefaultSettings = Settings{
+	OutputDir:         "generated",
+	ExpiryWarningDays: 30,
+	SealedDir:         "sealed",
+}
+
+// Catalog is a binary cache (or a family of caches) whose keys are trusted together.
+type Catalog struct {
+	Label       string
+	Description string
+	// Substituters are the cache URLs, in declaration order.
+	Substituters []string
+	Pos          Pos
+}
+
+// KeyState is a key's lifecycle state.
+type KeyState string
+
+const (
+	Active  KeyState = "active"
+	Retired KeyState = "retired"
+)
+
+// Key is one Nix signing key. Only public material is ever held here.
+type Key struct {
+	Label string
+	// Name is the Nix key name, the part before the colon.
+	Name string
+	// Catalog is the label of the catalog the key belongs to, or "".
+	Catalog string
+	// PublicKey is the Nix public key text "NAME:BASE64", or "" while the
+	// key is pending generation (only allowed when loading for keygen).
+	PublicKey string
+	// Fingerprint is "SHA256:..." of the public key bytes, or "" when pending.
+	Fingerprint string
+	// PublicKeyFile is the declared file, relative to the policy dir, or ""
+	// when the key is inline.
+	PublicKeyFile string
+	// PrivateKeyPath is absolute; "" when the policy does not say.
+	PrivateKeyPath string
+	State          KeyState
+	// Expires is the zero time when the key does not expire.
+	Expires time.Time
+	Pos     Pos
+}
+
+// Pending reports whether the key still has to be generated.
+func (k *Key) Pending() bool { return k.PublicKey == "" }
+
+// Kind is a target kind.
+type Kind string
+
+const (
+	NixOS       Kind = "nixos"
+	Darwin      Kind = "darwin"
+	HomeManager Kind = "home_manager"
+	NixConf     Kind = "nixconf"
+)
+
+// Kinds lists every target kind in a stable order.
+var Kinds = []Kind{NixOS, Darwin, HomeManager, NixConf}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
+
+// Ref is a reference as declared in a target's trust list.
+type Ref struct {
+	Type  string // "catalog" or "key"
+	Label string
+}
+
+func (r Ref) String() string { return r.Type + "." + r.Label }
+
+// Target is one machine class that must trust a set of keys.
+type Target struct {
+	Kind  Kind
+	Label string
+	// Exclusive (nixos, darwin) replaces the system key list instead of
+	// appending to it.
+	Exclusive bool
+	// Output overrides the rendered file's path, relative to the output dir.
+	Output string
+	// Path is the nix.conf file `apply` patches (nixconf targets).
+	Path  string
+	Trust []Ref
+	// Keys are the active keys the target trusts, de-duplicated and sorted
+	// by SortKeys.
+	Keys []*Key
+	// Retired are the retired keys the target must no longer trust: every
+	// retired key of the policy, sorted by SortKeys.
+	Retired []*Key
+	// Substituters are the trusted catalogs' substituters, de-duplicated, in
+	// the order of Keys' catalogs.
+	Substituters []string
+	Pos          Pos
+}
+
+// ID is the target's address, "kind.label", as used on the command line.
+func (t *Target) ID() string { return string(t.Kind) + "." + t.Label }
+
+// Publisher is a person or machine that signs with private keys.
+type Publisher struct {
+	Label          string
+	Keys           []string // key labels, sorted
+	Recipients     []string // age or SSH public keys, as declared
+	Flox           bool
+	PrivateKeyPath string // absolute override, or ""
+	Pos            Pos
+}
+
+// SortKeys orders keys as every rendered output lists them: by catalog
+// label (keys without a catalog first), then by Nix key name.
+func SortKeys(ks []*Key) {
+	slices.SortFunc(ks, func(a, b *Key) int {
+		return cmp.Or(cmp.Compare(a.Catalog, b.Catalog), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Label, b.Label))
+	})
+}
+
+// Key returns the key with the given label, or nil.
+func (p *Policy) Key(label string) *Key {
+	i, ok := slices.BinarySearchFunc(p.Keys, label, func(k *Key, l string) int { return cmp.Compare(k.Label, l) })
+	if !ok {
+		return nil
+	}
+	return p.Keys[i]
+}
+
+// Catalog returns the catalog with the given label, or nil.
+func (p *Policy) Catalog(label string) *Catalog {
+	i, ok := slices.BinarySearchFunc(p.Catalogs, label, func(c *Catalog, l string) int { return cmp.Compare(c.Label, l) })
+	if !ok {
+		return nil
+	}
+	return p.Catalogs[i]
+}
+
+// Target returns the target with the given ID ("kind.label"), or nil.
+func (p *Policy) Target(id string) *Target {
+	for _, t := range p.Targets {
+		if t.ID() == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// Publisher returns the publisher with the given label, or nil.
+func (p *Policy) Publisher(label string) *Publisher {
+	for _, pub := range p.Publishers {
+		if pub.Label == label {
+			return pub
+		}
+	}
+	return nil
+}

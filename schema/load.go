@@ -1,0 +1,174 @@
+// Package schema turns a directory of keyform HCL files into a validated,
+// resolved policy.Policy. It is the only package that reads HCL: every
+// diagnostic it returns carries the file, line and column of its cause and
+// says how to fix it.
+package schema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/keyform/keyform/policy"
+)
+
+// Options tune loading.
+type Options struct {
+	// AllowPending loads keys whose public_key_file does not exist yet as
+	// pending (policy.Key.Pending) instead of failing; keygen needs this.
+	AllowPending bool
+	// Now is the date expiry is judged against; zero means time.Now().
+	Now time.Time
+	// WorkTree is the absolute root of the git work tree holding the policy,
+	// used to refuse private keys inside it. Load finds it itself; LoadFS
+	// callers set it when they know it.
+	WorkTree string
+	// AbsDir is the absolute policy directory, used to refuse private keys
+	// inside it. Load sets it.
+	AbsDir string
+}
+
+// Result is the outcome of loading a policy.
+type Result struct {
+	// Policy is nil when Diags has errors.
+	Policy *policy.Policy
+	Diags  hcl.Diagnostics
+	files  map[string]*hcl.File
+}
+
+// HasErrors reports whether loading failed.
+func (r *Result) HasErrors() bool { return r.Diags.HasErrors() }
+
+// WriteDiagnostics prints every diagnostic with a source snippet, the way
+// Terraform does. width 0 means no wrapping.
+func (r *Result) WriteDiagnostics(w io.Writer, width uint, color bool) error {
+	return hcl.NewDiagnosticTextWriter(w, r.files, width, color).WriteDiagnostics(r.Diags)
+}
+
+// Load reads every *.hcl file in dir (not recursing) and returns the
+// resolved policy or diagnostics.
+func Load(dir string, opts Options) *Result {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return errResult("Cannot read policy directory", err.Error())
+	}
+	opts.AbsDir = abs
+	if opts.WorkTree == "" {
+		opts.WorkTree = FindWorkTree(abs)
+	}
+	return LoadFS(os.DirFS(dir), dir, opts)
+}
+
+// FindWorkTree returns the root of the git work tree containing dir (an
+// absolute path), or "" when there is none.
+func FindWorkTree(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// LoadFS is Load over any file system; dir is only used to name files in
+// diagnostics ("." names them bare). plan uses it to read a policy at a git
+// revision.
+func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
+	names, err := fs.Glob(fsys, "*.hcl")
+	if err != nil {
+		return errResult("Cannot read policy directory", err.Error())
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return errResult("No policy files",
+			fmt.Sprintf("There are no *.hcl files in %s. Run \"keyform init\" to write a starter keyform.hcl, or pass -C DIR to point at the policy directory.", displayDir(dir)))
+	}
+	parser := hclparse.NewParser()
+	l := &loader{fsys: fsys, dir: dir, opts: opts, fileByName: map[string]*hcl.File{}}
+	if l.opts.Now.IsZero() {
+		l.opts.Now = time.Now()
+	}
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error()})
+			continue
+		}
+		f, diags := parser.ParseHCL(src, l.display(name))
+		l.diags = append(l.diags, diags...)
+		if f != nil && !diags.HasErrors() {
+			l.files = append(l.files, f)
+			l.fileByName[l.display(name)] = f
+		}
+	}
+	res := &Result{files: parser.Files()}
+	if !l.diags.HasErrors() {
+		l.load()
+	}
+	res.Diags = l.diags
+	if !res.Diags.HasErrors() {
+		res.Policy = l.policy
+	}
+	return res
+}
+
+func displayDir(dir string) string {
+	if dir == "" || dir == "." {
+		return "the current directory"
+	}
+	return dir
+}
+
+func errResult(summary, detail string) *Result {
+	return &Result{Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}}
+}
+
+// display names a policy file for diagnostics, relative to the working
+// directory the user gave, so messages and goldens do not depend on where
+// the repository lives.
+func (l *loader) display(name string) string {
+	if l.dir == "" || l.dir == "." {
+		return name
+	}
+	return filepath.Join(l.dir, name)
+}
+
+// readFile reads a file named relative to the policy directory.
+func (l *loader) readFile(rel string) ([]byte, error) {
+	return fs.ReadFile(l.fsys, path.Clean(filepath.ToSlash(rel)))
+}
+
+var errNotExist = fs.ErrNotExist
+
+func isNotExist(err error) bool { return errors.Is(err, errNotExist) }
+
+// trimOneNewline drops a single trailing newline, as key files written by
+// editors or `nix key ... > file` may or may not have one.
+func trimOneNewline(b []byte) string {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return string(bytes.TrimSuffix(b, []byte("\r")))
+}
+
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
