@@ -86,7 +86,6 @@ func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-
 // mode PATH PERM checks a file's permission bits, e.g. "mode key 0600".
 func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
