@@ -13,13 +13,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/keyform/keyform/policy"
 )
@@ -97,25 +99,40 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 		return errResult("No policy files",
 			fmt.Sprintf("There are no *.hcl files in %s. Run \"keyform init\" to write a starter keyform.hcl, or pass -C DIR to point at the policy directory.", displayDir(dir)))
 	}
-	parser := hclparse.NewParser()
 	l := &loader{fsys: fsys, dir: dir, opts: opts, fileByName: map[string]*hcl.File{}}
 	if l.opts.Now.IsZero() {
 		l.opts.Now = time.Now()
 	}
-	for _, name := range names {
+	// Parse files concurrently: HCL parsing dominates loading a large
+	// policy, and files are independent.
+	parsed := make([]*hcl.File, len(names))
+	fileDiags := make([]hcl.Diagnostics, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, name := range names {
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error()})
 			continue
 		}
-		f, diags := parser.ParseHCL(src, l.display(name))
-		l.diags = append(l.diags, diags...)
-		if f != nil && !diags.HasErrors() {
-			l.files = append(l.files, f)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			parsed[i], fileDiags[i] = hclsyntax.ParseConfig(src, l.display(name), hcl.InitialPos)
+		}()
+	}
+	wg.Wait()
+	for i, name := range names {
+		l.diags = append(l.diags, fileDiags[i]...)
+		if f := parsed[i]; f != nil {
 			l.fileByName[l.display(name)] = f
+			if !fileDiags[i].HasErrors() {
+				l.files = append(l.files, f)
+			}
 		}
 	}
-	res := &Result{files: parser.Files()}
+	res := &Result{files: l.fileByName}
 	if !l.diags.HasErrors() {
 		l.load()
 	}
