@@ -55,8 +55,28 @@ func (r *Result) HasErrors() bool { return r.Diags.HasErrors() }
 
 // WriteDiagnostics prints every diagnostic with a source snippet, the way
 // Terraform does. width 0 means no wrapping.
+// Each diagnostic starts with FILE:LINE:COL, so editors and CI logs can
+// jump to it.
 func (r *Result) WriteDiagnostics(w io.Writer, width uint, color bool) error {
-	return hcl.NewDiagnosticTextWriter(w, r.files, width, color).WriteDiagnostics(r.Diags)
+	return writeDiagnostics(w, r.files, r.Diags, width, color)
+}
+
+func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
+	var buf bytes.Buffer
+	dw := hcl.NewDiagnosticTextWriter(&buf, files, width, color)
+	for _, d := range diags {
+		buf.Reset()
+		if err := dw.WriteDiagnostic(d); err != nil {
+			return err
+		}
+		if d.Subject != nil {
+			fmt.Fprintf(w, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Load reads every *.hcl file in dir (not recursing) and returns the
