@@ -23,6 +23,7 @@ var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.I
 # home-manager writes nix.settings to ~/.config/nix/nix.conf only when
 # nix.package is set. The extra- settings add to the keys and substituters
 # the system trusts instead of replacing them.
+#
 # The Nix daemon honours these settings only for users listed in its
 # trusted-users setting; keyform cannot check that for you.
 { ... }:
