@@ -45,6 +45,9 @@ func runCheck(e *env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := r.findStale(); err != nil {
+		return err
+	}
 	bad := 0
 	for _, f := range r.all {
 		old, _, err := readExisting(filepath.FromSlash(f.Path))

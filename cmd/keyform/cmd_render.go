@@ -68,6 +68,13 @@ func runRender(e *env, o renderOpts, args []string) error {
 		return err
 	}
 
+	if err := r.findStale(); err != nil {
+		return err
+	}
+	if len(p.Targets) == 0 {
+		fmt.Fprintln(e.stderr, "keyform: the policy has no targets; nothing to render")
+	}
+
 	// Decide everything before writing anything.
 	type write struct {
 		f      render.File
@@ -128,12 +135,12 @@ type rendered struct {
 	outDir   string        // slash-separated
 	all      []render.File // every target
 	selected []render.File // the targets named on the command line, or all
-	// stale are generated files under outDir that no target renders, sorted.
+	// stale are generated files under outDir that no target renders,
+	// sorted; set by findStale.
 	stale []string
 }
 
-// renderPolicy renders every target, picks the named ones and finds stale
-// files under the output directory.
+// renderPolicy renders every target and picks the named ones.
 func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, error) {
 	if outDir == "" {
 		outDir = p.Settings.OutputDir
@@ -158,9 +165,13 @@ func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, err
 			return nil, err
 		}
 	}
-	r := &rendered{outDir: filepath.ToSlash(outDir), all: all, selected: selected}
-	r.stale, err = staleFiles(r.outDir, all)
-	return r, err
+	return &rendered{outDir: filepath.ToSlash(outDir), all: all, selected: selected}, nil
+}
+
+// findStale fills in r.stale.
+func (r *rendered) findStale() (err error) {
+	r.stale, err = staleFiles(r.outDir, r.all)
+	return err
 }
 
 // policySource names the policy directory (the working directory) in

@@ -68,3 +68,20 @@ func TestExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeShowsRenderedOutput keeps the README's sample of a rendered
+// module identical to what keyform renders for examples/basic.
+func TestReadmeShowsRenderedOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sample = "examples/basic/generated/nixos/build_farm.nix"
+	module, err := os.ReadFile("../../" + sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, append([]byte("```nix\n"), module...)) {
+		t.Errorf("README.md does not show %s as it is rendered now; paste the file into the README", sample)
+	}
+}
