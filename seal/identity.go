@@ -68,13 +68,38 @@ func parseSSHIdentity(pemBytes []byte, passphrase func() ([]byte, error)) ([]age
 		if passphrase == nil {
 			return nil, fmt.Errorf("%w: keyform was given no way to ask for the passphrase", ErrPassphrase)
 		}
-		enc, err := agessh.NewEncryptedSSHIdentity(missing.PublicKey, pemBytes, passphrase)
+		id := &protectedSSHIdentity{}
+		ask := func() ([]byte, error) {
+			pass, err := passphrase()
+			id.askErr = err
+			return pass, err
+		}
+		enc, err := agessh.NewEncryptedSSHIdentity(missing.PublicKey, pemBytes, ask)
 		if err != nil {
 			return nil, fmt.Errorf("SSH private key: %v", err)
 		}
-		return []age.Identity{enc}, nil
+		id.EncryptedSSHIdentity = enc
+		return []age.Identity{id}, nil
 	case err != nil:
 		return nil, fmt.Errorf("not a usable SSH private key (age takes ed25519 and RSA keys): %v", err)
 	}
 	return []age.Identity{id}, nil
+}
+
+// protectedSSHIdentity turns agessh's errors about a passphrase-protected
+// key into ones that say what to do.
+type protectedSSHIdentity struct {
+	*agessh.EncryptedSSHIdentity
+	askErr error // from the passphrase callback
+}
+
+func (i *protectedSSHIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	fileKey, err := i.EncryptedSSHIdentity.Unwrap(stanzas)
+	switch {
+	case err == nil, errors.Is(err, age.ErrIncorrectIdentity):
+		return fileKey, err
+	case i.askErr != nil:
+		return nil, fmt.Errorf("%w: %w", ErrPassphrase, i.askErr)
+	}
+	return nil, fmt.Errorf("%w: the passphrase does not unlock it", ErrPassphrase)
 }

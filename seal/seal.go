@@ -89,6 +89,8 @@ func Open(r io.Reader, identities ...age.Identity) (*keys.SecretKey, error) {
 	switch {
 	case errors.As(err, &noMatch):
 		return nil, fmt.Errorf("%w: the file is sealed to %s, and the identity given is none of them", ErrNoMatch, describeStanzas(noMatch.StanzaTypes))
+	case errors.Is(err, ErrPassphrase):
+		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("cannot decrypt: %v", err)
 	}
