@@ -218,7 +218,7 @@ func PublishCommand(path string) string {
 }
 
 // ShellQuote quotes s for POSIX sh: single quotes, with each ' written as
-// '\''. Nothing inside single quotes is expanded.
+// '\”. Nothing inside single quotes is expanded.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
