@@ -217,8 +217,9 @@ func PublishCommand(path string) string {
 	return "flox publish --signing-private-key " + ShellQuote(path)
 }
 
-// ShellQuote quotes s for POSIX sh: single quotes, with each ' written as
-// '\”. Nothing inside single quotes is expanded.
+// ShellQuote quotes s for POSIX sh: inside single quotes nothing is
+// expanded, and each quote in s is written as close quote, backslash
+// quote, open quote.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
