@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/keyform/keyform/policy"
 )
@@ -40,10 +41,36 @@ type Status struct {
 	Reasons []string
 }
 
-// NeedsRotation reports whether someone who could decrypt the sealed key
-// is losing access. They may have kept the key, so only a rotation takes
-// it from them; "plan" and "reseal" say so.
-func (s *Status) NeedsRotation() bool { return len(s.Removed) > 0 }
+// LostAccess lists the publishers that could decrypt the sealed key but
+// that the policy no longer gives any recipient of it, sorted.
+func (s *Status) LostAccess() []string {
+	keep := Publishers(s.Want)
+	var lost []string
+	for _, p := range Publishers(s.Removed) {
+		if !slices.Contains(keep, p) {
+			lost = append(lost, p)
+		}
+	}
+	return lost
+}
+
+// Rekeyed lists the publishers that keep access but lose a recipient (for
+// example a new laptop's key replaced the old one's), sorted.
+func (s *Status) Rekeyed() []string {
+	keep := Publishers(s.Want)
+	var changed []string
+	for _, p := range Publishers(s.Removed) {
+		if slices.Contains(keep, p) {
+			changed = append(changed, p)
+		}
+	}
+	return changed
+}
+
+// NeedsRotation reports whether a publisher who could decrypt the sealed
+// key is losing access. They may have kept the key, so only a rotation
+// takes it from them; "plan" and "reseal" say so.
+func (s *Status) NeedsRotation() bool { return len(s.LostAccess()) > 0 }
 
 // Check reads k's sealed file and record from fsys (rooted at the policy
 // directory) and compares them with the policy p. It decrypts nothing.
