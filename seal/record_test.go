@@ -132,7 +132,7 @@ func TestCheck(t *testing.T) {
 		{"record missing", files(s, nil), Stale, 2, 0, false, []string{"sealed/main_1.recipients is missing"}},
 		{"sealed missing", files(nil, record(want, s, k.PublicKey)), Stale, 0, 0, false, []string{"sealed/main_1.age is missing"}},
 		{"record corrupt", files(s, []byte("junk\n")), Stale, 2, 0, false, []string{"does not parse"}},
-		{"key replaced", files(s, record(want, s, nixKey(t, k.Name).Public().String())), Stale, 0, 0, false, []string{"but the policy's public key is"}},
+		{"key replaced", files(s, record(want, s, nixKey(t, k.Name).Public().String())), Stale, 0, 0, false, []string{"was sealed for public key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,7 +123,7 @@ func Check(fsys fs.FS, p *policy.Policy, k *policy.Key) (*Status, error) {
 			st.Reasons = append(st.Reasons, fmt.Sprintf("the record is for key %q", r.Key))
 		}
 		if k.PublicKey != "" && r.PublicKey != k.PublicKey {
-			st.Reasons = append(st.Reasons, fmt.Sprintf("it holds the secret of %s, but the policy's public key is %s", r.PublicKey, k.PublicKey))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("%s was sealed for public key %s, not the policy's %s", filepath.FromSlash(sealedName), r.PublicKey, k.PublicKey))
 		}
 	} else {
 		// Without a readable record, assume every wanted recipient is new.

@@ -14,7 +14,7 @@ import (
 )
 
 // identity age|ssh FILE NAME [FILE...] generates a recipient's private key
-// at FILE (mode 0600; for ssh also FILE.pub), and replaces @NAME@ in the
+// at FILE (mode 0600) and its public key at FILE.pub, and replaces @NAME@ in the
 // other files with its public key. Identities are secrets, so scripts make
 // them at run time instead of committing them.
 func cmdIdentity(ts *testscript.TestScript, neg bool, args []string) {
@@ -38,11 +38,11 @@ func cmdIdentity(ts *testscript.TestScript, neg bool, args []string) {
 		sp, err := ssh.NewPublicKey(pub)
 		ts.Check(err)
 		recipient = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + args[2] + "@test"
-		ts.Check(os.WriteFile(ts.MkAbs(args[1]+".pub"), []byte(recipient+"\n"), 0o644))
 	default:
 		ts.Fatalf("identity: unknown kind %q (want age or ssh)", args[0])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), secret, 0o600))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]+".pub"), []byte(recipient+"\n"), 0o644))
 	for _, name := range args[3:] {
 		b, err := os.ReadFile(ts.MkAbs(name))
 		ts.Check(err)
