@@ -123,16 +123,17 @@ func TestCheck(t *testing.T) {
 		added, removed   int
 		rotate           bool
 		reasonSubstrings []string
+		change           string
 	}{
-		{"current", files(s, record(want, s, k.PublicKey)), Current, 0, 0, false, nil},
-		{"missing", files(nil, nil), Missing, 2, 0, false, nil},
-		{"publisher added", files(s, record(onlyAlice, s, k.PublicKey)), Stale, 1, 0, false, []string{"recipients differ"}},
-		{"publisher removed", files(s, record(withDave, s, k.PublicKey)), Stale, 0, 1, true, []string{"recipients differ"}},
-		{"sealed file edited", files(append(s, '\n'), record(want, s, k.PublicKey)), Stale, 0, 0, false, []string{"changed since its record was written"}},
-		{"record missing", files(s, nil), Stale, 2, 0, false, []string{"sealed/main_1.recipients is missing"}},
-		{"sealed missing", files(nil, record(want, s, k.PublicKey)), Stale, 0, 0, false, []string{"sealed/main_1.age is missing"}},
-		{"record corrupt", files(s, []byte("junk\n")), Stale, 2, 0, false, []string{"does not parse"}},
-		{"key replaced", files(s, record(want, s, nixKey(t, k.Name).Public().String())), Stale, 0, 0, false, []string{"was sealed for public key"}},
+		{"current", files(s, record(want, s, k.PublicKey)), Current, 0, 0, false, nil, ""},
+		{"missing", files(nil, nil), Missing, 2, 0, false, nil, "never sealed"},
+		{"publisher added", files(s, record(onlyAlice, s, k.PublicKey)), Stale, 1, 0, false, []string{"recipients differ"}, "added bob; new recipients for alice"},
+		{"publisher removed", files(s, record(withDave, s, k.PublicKey)), Stale, 0, 1, true, []string{"recipients differ"}, "removed dave"},
+		{"sealed file edited", files(append(s, '\n'), record(want, s, k.PublicKey)), Stale, 0, 0, false, []string{"changed since its record was written"}, "sealed/main_1.age changed since its record was written"},
+		{"record missing", files(s, nil), Stale, 2, 0, false, []string{"sealed/main_1.recipients is missing"}, ""},
+		{"sealed missing", files(nil, record(want, s, k.PublicKey)), Stale, 0, 0, false, []string{"sealed/main_1.age is missing"}, ""},
+		{"record corrupt", files(s, []byte("junk\n")), Stale, 2, 0, false, []string{"does not parse"}, ""},
+		{"key replaced", files(s, record(want, s, nixKey(t, k.Name).Public().String())), Stale, 0, 0, false, []string{"was sealed for public key"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +143,9 @@ func TestCheck(t *testing.T) {
 			}
 			if st.State != tt.state || len(st.Added) != tt.added || len(st.Removed) != tt.removed || st.NeedsRotation() != tt.rotate {
 				t.Fatalf("Check = %s +%d -%d rotate=%v %q; want %s +%d -%d rotate=%v", st.State, len(st.Added), len(st.Removed), st.NeedsRotation(), st.Reasons, tt.state, tt.added, tt.removed, tt.rotate)
+			}
+			if tt.change != "" && st.Change() != tt.change {
+				t.Errorf("Change() = %q, want %q", st.Change(), tt.change)
 			}
 			for _, sub := range tt.reasonSubstrings {
 				if !strings.Contains(strings.Join(st.Reasons, "; "), sub) {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/keyform/keyform/policy"
 )
@@ -26,6 +27,8 @@ const (
 	// Unsealed: nothing sealed and nothing wanted.
 	Unsealed State = "unsealed"
 )
+
+const reasonRecipients = "recipients differ from the policy"
 
 // Status compares a key's sealed files with the policy.
 type Status struct {
@@ -114,7 +117,7 @@ func Check(fsys fs.FS, p *policy.Policy, k *policy.Key) (*Status, error) {
 	if r := st.Record; r != nil {
 		st.Added, st.Removed = Diff(r.Entries, st.Want)
 		if len(st.Added)+len(st.Removed) > 0 {
-			st.Reasons = append(st.Reasons, "recipients differ from the policy")
+			st.Reasons = append(st.Reasons, reasonRecipients)
 		}
 		if haveSealed && r.SHA256 != Hash(sealed) {
 			st.Reasons = append(st.Reasons, fmt.Sprintf("%s changed since its record was written", filepath.FromSlash(sealedName)))
@@ -136,4 +139,48 @@ func Check(fsys fs.FS, p *policy.Policy, k *policy.Key) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// Change says in one line what differs from the policy: publishers added
+// or removed, publishers whose recipients changed, and any other reason the
+// sealed file is stale, e.g. "added carol; removed bob".
+func (s *Status) Change() string {
+	var had []string
+	if s.Record != nil {
+		had = Publishers(s.Record.Entries)
+	}
+	keep := Publishers(s.Want)
+	var added, changed []string
+	for _, p := range Publishers(s.Added) {
+		if slices.Contains(had, p) {
+			changed = append(changed, p)
+		} else if s.Record != nil {
+			added = append(added, p)
+		}
+	}
+	for _, p := range Publishers(s.Removed) {
+		if slices.Contains(keep, p) && !slices.Contains(changed, p) {
+			changed = append(changed, p)
+		}
+	}
+	slices.Sort(changed)
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, "added "+strings.Join(added, ", "))
+	}
+	if lost := s.LostAccess(); len(lost) > 0 {
+		parts = append(parts, "removed "+strings.Join(lost, ", "))
+	}
+	if len(changed) > 0 {
+		parts = append(parts, "new recipients for "+strings.Join(changed, ", "))
+	}
+	for _, r := range s.Reasons {
+		if r != reasonRecipients {
+			parts = append(parts, r)
+		}
+	}
+	if len(parts) == 0 && s.State == Missing {
+		parts = append(parts, "never sealed")
+	}
+	return strings.Join(parts, "; ")
 }

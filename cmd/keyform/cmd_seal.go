@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -258,7 +257,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 			if st.State == seal.Orphaned {
 				verb = "orphaned"
 			}
-			fmt.Fprintf(e.stdout, "%s %s: %s\n", verb, k.Label, describeChange(st))
+			fmt.Fprintf(e.stdout, "%s %s: %s\n", verb, k.Label, st.Change())
 			continue
 		}
 		if st.State == seal.Orphaned {
@@ -298,7 +297,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 		if err := writeSealed(j); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "resealed %s: %s\n", j.st.Key.Label, describeChange(j.st))
+		fmt.Fprintf(e.stdout, "resealed %s: %s\n", j.st.Key.Label, j.st.Change())
 		warnRotation(e, j.st)
 	}
 	for _, st := range orphans {
@@ -337,34 +336,4 @@ func resealSecret(k *policy.Key, ids []age.Identity, idPath string) (*keys.Secre
 	}
 	return nil, withHint(fmt.Errorf("cannot reseal %s: no --identity given and no private key at %s", k.Label, orDash(k.PrivateKeyPath)),
 		"pass --identity with your age identity or SSH private key, if %s lists you", seal.RecordPath(k.SealedFile))
-}
-
-// describeChange says what changed: publishers added, removed or given
-// new recipients, or why the sealed file is stale otherwise.
-func describeChange(st *seal.Status) string {
-	var parts []string
-	rekeyed := st.Rekeyed()
-	if st.Record != nil {
-		var added []string
-		for _, p := range seal.Publishers(st.Added) {
-			if !slices.Contains(rekeyed, p) {
-				added = append(added, p)
-			}
-		}
-		if len(added) > 0 {
-			parts = append(parts, "added "+strings.Join(added, ", "))
-		}
-	}
-	if lost := st.LostAccess(); len(lost) > 0 {
-		parts = append(parts, "removed "+strings.Join(lost, ", "))
-	}
-	if len(rekeyed) > 0 {
-		parts = append(parts, "new recipients for "+strings.Join(rekeyed, ", "))
-	}
-	for _, r := range st.Reasons {
-		if r != "recipients differ from the policy" {
-			parts = append(parts, r)
-		}
-	}
-	return strings.Join(parts, "; ")
 }
