@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"envsubst": cmdEnvsubst,
 			"mode":     cmdMode,
+			"identity": cmdIdentity,
 		},
 	})
 }
