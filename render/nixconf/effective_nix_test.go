@@ -130,3 +130,24 @@ func TestCorpusRealNix(t *testing.T) {
 		})
 	}
 }
+
+// showConfigText runs "nix show-config" (text form) with dir as
+// NIX_CONF_DIR, isolated like nixShowConfig.
+func showConfigText(t *testing.T, dir string) []byte {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command("nix", "--extra-experimental-features", "nix-command", "show-config")
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_CONFIG_DIRS=" + filepath.Join(home, "xdg"),
+		"NIX_USER_CONF_FILES=" + filepath.Join(home, "none.conf"),
+		"NIX_CONF_DIR=" + dir,
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix show-config: %v", err)
+	}
+	return out
+}
