@@ -8,7 +8,10 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -28,6 +31,7 @@ func TestMain(m *testing.M) {
 				copy(s[:], seed)
 				e.rand = mrand.NewChaCha8(s)
 			}
+			setTestHooks()
 			os.Exit(run(os.Args[1:], e))
 		},
 	})
@@ -45,6 +49,11 @@ func TestScripts(t *testing.T) {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("KEYFORM_NOW", "2026-11-25")
 			e.Setenv("KEYFORM_TEST_SEED", "keyform")
+			// apply: print the Linux restart command with sudo and find
+			// no daemon unless a script creates this file.
+			e.Setenv("KEYFORM_TEST_OS", "linux")
+			e.Setenv("KEYFORM_TEST_EUID", "1000")
+			e.Setenv("NIX_DAEMON_SOCKET_PATH", e.WorkDir+"/daemon-socket")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -86,7 +95,6 @@ func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-
 // mode PATH PERM checks a file's permission bits, e.g. "mode key 0600".
 func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
@@ -97,5 +105,36 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	got := fmt.Sprintf("%04o", fi.Mode().Perm())
 	if (got == args[1]) == neg {
 		ts.Fatalf("%s has mode %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	}
+}
+
+// setTestHooks points apply's OS-dependent parts at KEYFORM_TEST_*
+// variables, which only the test binary reads: KEYFORM_TEST_OS (linux,
+// darwin), KEYFORM_TEST_EUID, KEYFORM_TEST_RESTART=print (print restart
+// commands instead of running them) and KEYFORM_TEST_APPLY_PAUSE (a
+// duration apply waits between reading and writing the file).
+func setTestHooks() {
+	if v := os.Getenv("KEYFORM_TEST_OS"); v != "" {
+		goos = v
+	}
+	if v := os.Getenv("KEYFORM_TEST_EUID"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			panic(err)
+		}
+		geteuid = func() int { return n }
+	}
+	if os.Getenv("KEYFORM_TEST_RESTART") == "print" {
+		runCommand = func(e *env, argv []string) error {
+			fmt.Fprintf(e.stderr, "test: ran %s\n", strings.Join(argv, " "))
+			return nil
+		}
+	}
+	if v := os.Getenv("KEYFORM_TEST_APPLY_PAUSE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			panic(err)
+		}
+		applyPause = d
 	}
 }
