@@ -55,7 +55,12 @@ type Conflict struct {
 	Hint string
 }
 
-func (c Conflict) String() string { return fmt.Sprintf("%s: %s", c.Pos, c.Msg) }
+func (c Conflict) String() string {
+	if c.Pos.File == "" {
+		return c.Msg
+	}
+	return fmt.Sprintf("%s: %s", c.Pos, c.Msg)
+}
 
 // MarkerPrefix starts the comment above the lines keyform manages.
 const MarkerPrefix = "# Managed by keyform (target "
