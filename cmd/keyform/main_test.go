@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/keyform/keyform/internal/atomicfile"
 )
 
 // Run "go test ./cmd/keyform -update" to rewrite failing golden sections of
@@ -60,12 +62,16 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "nix":
 				return haveNix()
+			case "root":
+				return os.Geteuid() == 0, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"envsubst": cmdEnvsubst,
 			"mode":     cmdMode,
+			"chown":    cmdChown,
+			"owner":    cmdOwner,
 		},
 	})
 }
@@ -105,6 +111,32 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	got := fmt.Sprintf("%04o", fi.Mode().Perm())
 	if (got == args[1]) == neg {
 		ts.Fatalf("%s has mode %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	}
+}
+
+// chown PATH UID GID changes a file's owner (scripts check it with [root]).
+func cmdChown(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: chown PATH UID GID")
+	}
+	uid, err1 := strconv.Atoi(args[1])
+	gid, err2 := strconv.Atoi(args[2])
+	if err1 != nil || err2 != nil {
+		ts.Fatalf("usage: chown PATH UID GID")
+	}
+	ts.Check(os.Chown(ts.MkAbs(args[0]), uid, gid))
+}
+
+// owner PATH UID GID checks a file's owner and group.
+func cmdOwner(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: owner PATH UID GID")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	uid, gid, _ := atomicfile.Owner(fi)
+	if got := fmt.Sprintf("%d %d", uid, gid); got != args[1]+" "+args[2] {
+		ts.Fatalf("%s is owned by %s, want %s %s", args[0], got, args[1], args[2])
 	}
 }
 

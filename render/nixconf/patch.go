@@ -173,6 +173,11 @@ func Patch(f *File, want Want, read ReadFunc) (*File, *Change, error) {
 			return nil, nil, err
 		}
 	}
+	for _, k := range want.Retired {
+		if slices.Contains(want.Keys, k) {
+			return nil, nil, fmt.Errorf("key %s is both active and retired", k)
+		}
+	}
 	if err := checkWord("target", want.Target); err != nil || strings.Contains(want.Target, ")") {
 		return nil, nil, fmt.Errorf("invalid target %q", want.Target)
 	}
@@ -323,6 +328,9 @@ func (p *patcher) place(st *setting, vals []string) error {
 		b, _ = ours(p.f, p.want.Target)
 	}
 	l := parseLine("extra-" + st.name + " =" + p.f.eol())
+	if b.end == len(p.f.Lines) {
+		p.terminateLast()
+	}
 	p.f.Lines = slices.Insert(p.f.Lines, b.end, l)
 	p.appendTo(st, l, vals)
 	return nil

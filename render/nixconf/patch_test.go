@@ -301,3 +301,56 @@ func dumpChange(ch *Change) string {
 	}
 	return b.String()
 }
+
+func TestPatchRejectsBadWant(t *testing.T) {
+	f, _ := Parse("/etc/nix/nix.conf", nil)
+	for _, w := range []Want{
+		{Target: "nixconf.ci", Keys: []string{"a:1 b:2"}},
+		{Target: "nixconf.ci", Keys: []string{"a:1#x"}},
+		{Target: "nixconf.ci", Keys: []string{""}},
+		{Target: "nixconf.ci", Substituters: []string{"https://x\n"}},
+		{Target: "nixconf.ci", Keys: []string{keyAcme1}, Retired: []string{keyAcme1}},
+		{Target: "bad target)"},
+		{Target: ""},
+	} {
+		if _, _, err := Patch(f, w, nil); err == nil {
+			t.Errorf("Patch accepted %+v", w)
+		}
+	}
+	bad, _ := Parse("/etc/nix/nix.conf", []byte("a=b\n"))
+	if _, _, err := Patch(bad, Want{Target: "nixconf.ci"}, nil); err == nil {
+		t.Error("Patch accepted an illegal file")
+	}
+}
+
+// TestPatchDoesNotModifyInput: Patch works on a copy.
+func TestPatchDoesNotModifyInput(t *testing.T) {
+	in := "extra-trusted-public-keys = " + keyAcme0 + "\n"
+	f, _ := Parse("/etc/nix/nix.conf", []byte(in))
+	if _, _, err := Patch(f, Want{Target: "nixconf.ci", Keys: []string{keyAcme1}, Retired: []string{keyAcme0}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.String() != in || len(f.Lines[0].Values) != 1 {
+		t.Errorf("input changed: %q", f.String())
+	}
+}
+
+// BenchmarkPatch patches the stock NixOS file.
+func BenchmarkPatch(b *testing.B) {
+	var data []byte
+	for _, c := range loadCorpus(b) {
+		if c.name == "good_stock_nixos" {
+			data = c.files["nix.conf"]
+		}
+	}
+	want := Want{Target: "nixconf.ci", Keys: []string{keyAcme1, keyAcme2}, Retired: []string{keyAcme0}, Substituters: []string{"https://cache.acme.example"}}
+	for b.Loop() {
+		f, err := Parse("/etc/nix/nix.conf", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := Patch(f, want, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
