@@ -152,6 +152,11 @@ func runApply(e *env, o applyOpts, args []string) error {
 	for _, n := range ch.Notes {
 		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
 	}
+	if eff, err := nixconf.Evaluate(os.ReadFile, g); err == nil {
+		for _, w := range eff.Warnings {
+			fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w)
+		}
+	}
 	warnRoot(e, path, g.Bytes(), want)
 
 	if !ch.Changed() {

@@ -56,8 +56,11 @@ type verifyReport struct {
 	Keys         []keyCheck   `json:"keys"`
 	Substituters []substCheck `json:"substituters"`
 	Notes        []verifyNote `json:"notes"`
-	problems     []string     // text lines for the problems, in order
-	lines        []string     // text lines for everything
+	// InvalidKeys are trusted entries Nix cannot parse: while one is
+	// trusted, every signature check fails.
+	InvalidKeys []verifyNote `json:"invalid_keys"`
+	problems    []string     // text lines for the problems, in order
+	lines       []string     // text lines for everything
 }
 
 type keyCheck struct {
@@ -230,9 +233,16 @@ func checkShownConfig(t *policy.Target, c *nixconf.ShownConfig) *verifyReport {
 		}
 		r.Substituters = append(r.Substituters, sc)
 	}
+	r.InvalidKeys = []verifyNote{}
+	for _, k := range trusted {
+		if why := nixconf.NixKeyProblem(k); why != "" {
+			r.InvalidKeys = append(r.InvalidKeys, verifyNote{PublicKey: k, Message: why})
+			problem(fmt.Sprintf("INVALID  key %s: %s; while it is trusted, Nix fails every signature check", k, why))
+		}
+	}
 	seen := map[string]bool{}
 	for _, k := range trusted {
-		if known[k] || seen[k] {
+		if known[k] || seen[k] || nixconf.NixKeyProblem(k) != "" {
 			continue
 		}
 		seen[k] = true

@@ -130,6 +130,11 @@ func (e *evaluator) file(f *File, stack []string) error {
 			}
 			for _, v := range l.Values {
 				*list = append(*list, Item{Value: v, Pos: pos})
+				if st == trustedKeys {
+					if why := NixKeyProblem(v); why != "" {
+						e.s.Warnings = append(e.s.Warnings, fmt.Sprintf("%s: %q is not a public key Nix can use: %s; while it is trusted, Nix fails every signature check", pos, v, why))
+					}
+				}
 			}
 		case Include:
 			if e.read == nil {

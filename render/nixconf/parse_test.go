@@ -189,3 +189,16 @@ func corpusSeeds(f *testing.F) [][]byte {
 	}
 	return seeds
 }
+
+func TestNixKeyProblem(t *testing.T) {
+	for _, ok := range []string{keyAcme1, NixOSCacheKey, strings.TrimSuffix(keyAcme1, "="), keyAcme1 + "=junk", "name with:2Txc14/UyKZHnKC5xh7+6iUKbTSXt1zo0Hi1xaeA2Xc="} {
+		if p := NixKeyProblem(ok); p != "" {
+			t.Errorf("%q: %s", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "a", ":AAAA", "a:", "cache.acme.example-1:xxxx", keyAcme1[:30], "a:" + strings.Repeat("A", 44), "a:2Txc14/UyKZHnKC5xh7+6iUKbTSXt1zo0Hi1xaeA2X-="} {
+		if NixKeyProblem(bad) == "" {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
