@@ -81,6 +81,10 @@ const maxIncludeDepth = 32
 // defaults; a plain "NAME = ..." line (or an alias) replaces everything
 // before it, "extra-NAME = ..." appends; an include is read in place. With
 // read nil, includes are skipped.
+//
+// "In place" is what Nix 2.8 and current Nix do. Nix 2.16 up to the fix
+// for NixOS/nix#8719 applied an included file before the including file's
+// own lines; "keyform verify" shows what such a Nix really does.
 func Evaluate(read ReadFunc, files ...*File) (*Settings, error) {
 	e := &evaluator{read: read}
 	for _, st := range settings {
