@@ -201,8 +201,6 @@ type patcher struct {
 	movedWhy string
 }
 
-func (c *Change) setEdited() { c.edited = true }
-
 func (p *patcher) run() error {
 	p.added = map[*Line][]string{}
 	p.addedSub = map[*Line][]string{}
@@ -268,7 +266,7 @@ func (p *patcher) run() error {
 	}
 	p.report()
 	if p.f.String() != orig {
-		p.ch.setEdited()
+		p.ch.edited = true
 	}
 	return p.check()
 }
