@@ -32,7 +32,7 @@ func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
 // BenchmarkFilesScaling renders every target of generated policies at three
 // sizes; ns/op should grow linearly with the bytes rendered.
 func BenchmarkFilesScaling(b *testing.B) {
-	for _, cfg := range []gen.Config{gen.Medium, {Catalogs: 30, Keys: 1000, Targets: 300, Files: 4, Seed: 1, RotateKey: -1}, gen.Large} {
+	for _, cfg := range []gen.Config{gen.Medium, gen.Mid, gen.Large} {
 		p := loadGenerated(b, cfg)
 		b.Run(fmt.Sprintf("keys=%d/targets=%d", cfg.Keys, cfg.Targets), func(b *testing.B) {
 			b.ReportAllocs()

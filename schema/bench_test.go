@@ -26,7 +26,7 @@ func benchPolicy(b *testing.B, cfg gen.Config) fstest.MapFS {
 func BenchmarkLoad(b *testing.B) {
 	sizes := []gen.Config{
 		{Catalogs: 10, Keys: 100, Targets: 100, Files: 4, Seed: 1, RotateKey: -1},
-		{Catalogs: 30, Keys: 1000, Targets: 300, Files: 4, Seed: 1, RotateKey: -1},
+		gen.Mid,
 		gen.Large,
 	}
 	for _, cfg := range sizes {

@@ -1,42 +1,69 @@
-// Command keyform-gen writes a synthetic policy (or nix.conf) for
-// benchmarks: go run ./internal/gen/cmd/keyform-gen -keys 10000 -targets 1000 DIR
+// Command keyform-gen writes synthetic policies and nix.conf files for
+// benchmarks (see BENCHMARKS.md):
+//
+//	keyform-gen [-keys 10000 -targets 1000 ...] DIR     a policy
+//	keyform-gen -pair [-rotate N] DIR                   DIR/base and DIR/head, head after a rotation (for plan)
+//	keyform-gen -pending -private-key-dir ABS DIR       keys still to generate (for keygen)
+//	keyform-gen -nixconf BYTES DIR                      DIR/nix.conf and the file it includes
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/keyform/keyform/internal/gen"
 )
 
 func main() {
-	cfg := gen.Config{}
-	flag.IntVar(&cfg.Catalogs, "catalogs", 100, "number of catalogs")
-	flag.IntVar(&cfg.Keys, "keys", 10000, "number of keys")
-	flag.IntVar(&cfg.Targets, "targets", 1000, "number of targets")
-	flag.IntVar(&cfg.Files, "files", 10, "number of .hcl files")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed for deterministic output")
-	flag.IntVar(&cfg.RotateKey, "rotate", -1, "add a successor for this key index (a policy after a rotation)")
-	nixconf := flag.Int("nixconf", 0, "instead of a policy, write DIR/nix.conf of about this many bytes")
+	cfg := gen.Large
+	flag.IntVar(&cfg.Catalogs, "catalogs", cfg.Catalogs, "number of catalogs")
+	flag.IntVar(&cfg.Keys, "keys", cfg.Keys, "number of keys")
+	flag.IntVar(&cfg.Targets, "targets", cfg.Targets, "number of targets")
+	flag.IntVar(&cfg.Files, "files", cfg.Files, "number of .hcl files")
+	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for deterministic output")
+	flag.IntVar(&cfg.RotateKey, "rotate", -1, "add a successor for this key index (a policy after a rotation); with -pair, default 0")
+	flag.BoolVar(&cfg.Pending, "pending", false, "declare keys with public_key_file and no key material, for keyform keygen")
+	flag.StringVar(&cfg.PrivateKeyDir, "private-key-dir", "", "absolute `dir` for private_key_path (default /var/lib/keyform)")
+	pair := flag.Bool("pair", false, "write DIR/base and DIR/head, head with a rotation, for keyform plan")
+	nixconf := flag.Int("nixconf", 0, "instead of a policy, write DIR/nix.conf of about this many `bytes` and the file it includes")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: keyform-gen [flags] DIR")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: keyform-gen [flags] DIR")
+		flag.Usage()
 		os.Exit(2)
 	}
-	dir := flag.Arg(0)
+	if err := run(flag.Arg(0), cfg, *pair, *nixconf); err != nil {
+		fmt.Fprintln(os.Stderr, "keyform-gen:", err)
+		os.Exit(2)
+	}
+}
+
+func run(dir string, cfg gen.Config, pair bool, nixconf int) error {
+	if cfg.PrivateKeyDir != "" && !filepath.IsAbs(cfg.PrivateKeyDir) {
+		return fmt.Errorf("-private-key-dir %q must be absolute", cfg.PrivateKeyDir)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "keyform-gen:", err)
-		os.Exit(2)
+		return err
 	}
-	var err error
-	if *nixconf > 0 {
-		err = os.WriteFile(dir+"/nix.conf", gen.NixConf(*nixconf, cfg.Seed), 0o644)
-	} else {
-		err = gen.Write(dir, cfg)
+	switch {
+	case nixconf > 0:
+		return gen.WriteFiles(dir, gen.NixConfFiles(nixconf, cfg.Seed))
+	case pair:
+		head := cfg
+		if head.RotateKey < 0 {
+			head.RotateKey = 0
+		}
+		base := cfg
+		base.RotateKey = -1
+		if err := gen.Write(filepath.Join(dir, "base"), base); err != nil {
+			return err
+		}
+		return gen.Write(filepath.Join(dir, "head"), head)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "keyform-gen:", err)
-		os.Exit(2)
-	}
+	return gen.Write(dir, cfg)
 }
