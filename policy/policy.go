@@ -178,10 +178,18 @@ func (pub *Publisher) KeyPath(k *Key) string {
 
 // SortKeys orders keys as every rendered output lists them: by catalog
 // label (keys without a catalog first), then by Nix key name.
-func SortKeys(ks []*Key) {
-	slices.SortFunc(ks, func(a, b *Key) int {
-		return cmp.Or(cmp.Compare(a.Catalog, b.Catalog), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Label, b.Label))
-	})
+func SortKeys(ks []*Key) { slices.SortFunc(ks, CompareKeys) }
+
+// CompareKeys is the order of SortKeys: catalog label, Nix key name, then
+// label (which is unique).
+func CompareKeys(a, b *Key) int {
+	if c := cmp.Compare(a.Catalog, b.Catalog); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Label, b.Label)
 }
 
 // Key returns the key with the given label, or nil.

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/gen"
@@ -103,7 +106,7 @@ func Files(p *policy.Policy, o Options, ids []string) ([]File, error) {
 	// Case-insensitive, because on macOS's default file system two paths
 	// that differ only in case are one file.
 	owner := map[string]*policy.Target{}
-	var files []File
+	var todo []*policy.Target
 	var paths []string
 	for _, t := range p.Targets {
 		pth := Path(t, outDir)
@@ -120,11 +123,7 @@ func Files(p *policy.Policy, o Options, ids []string) ([]File, error) {
 		if len(want) > 0 && !want[t.ID()] {
 			continue
 		}
-		content, err := Target(gen.Input{Target: t, Source: o.Source, Catalogs: p.Catalogs})
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, File{Target: t.ID(), Path: pth, Content: content})
+		todo = append(todo, t)
 	}
 	// A target's file cannot also be a directory holding another's.
 	for _, pth := range paths {
@@ -132,6 +131,41 @@ func Files(p *policy.Policy, o Options, ids []string) ([]File, error) {
 			if t, ok := owner[strings.ToLower(dir)]; ok {
 				return nil, fmt.Errorf("target %s renders to %s, which target %s needs as a directory for %s; give one of them another output", t.ID(), Path(t, outDir), owner[strings.ToLower(pth)].ID(), pth)
 			}
+		}
+	}
+	return renderAll(p, o, outDir, todo)
+}
+
+// renderAll renders targets concurrently, one worker per CPU, and returns
+// their files in the order given; on failure, the error of the first
+// failing target in that order, so the message does not depend on
+// scheduling. Each key's lines are rendered once for all targets (gen.Text).
+func renderAll(p *policy.Policy, o Options, outDir string, targets []*policy.Target) ([]File, error) {
+	var text *gen.Text
+	if len(targets) > 1 {
+		text = gen.NewText(p.Keys, p.Catalogs)
+	}
+	files := make([]File, len(targets))
+	errs := make([]error, len(targets))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(targets)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(targets) {
+					return
+				}
+				t := targets[i]
+				content, err := Target(gen.Input{Target: t, Source: o.Source, Catalogs: p.Catalogs, Text: text})
+				files[i], errs[i] = File{Target: t.ID(), Path: Path(t, outDir), Content: content}, err
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
 	return files, nil

@@ -27,6 +27,125 @@ type Input struct {
 	// Catalogs are the policy's catalogs; renderers use them to say which
 	// catalog a substituter comes from.
 	Catalogs []*policy.Catalog
+	// Text, when set, holds the rendered lines of the policy's keys, so
+	// that a policy's targets render each key once (see NewText). Nil
+	// renders the same bytes without it.
+	Text *Text
+}
+
+// Text is the rendered text of a policy's keys and catalogs. Every key
+// appears in many targets (and every retired key in every nixconf
+// target), so rendering a large policy spent most of its time executing
+// the same template actions for the same keys; Files builds a Text once
+// and the renderers copy its lines. It is read-only once built, so
+// targets may render concurrently.
+type Text struct {
+	keys map[*policy.Key]*keyText
+	// subCatalogs maps a substituter URL to the labels of the catalogs
+	// that declare it, sorted.
+	subCatalogs map[string][]string
+}
+
+type keyText struct {
+	nixLine  string // `    "PUBLIC KEY" # key LABEL (catalog CAT)` and "\n"
+	nixErr   error  // why the public key cannot be a Nix string, if it cannot
+	nameLine string // "\n" and `#   NAME: key LABEL (catalog CAT)`
+}
+
+// NewText renders the lines of every key and indexes the catalogs'
+// substituters.
+func NewText(keys []*policy.Key, catalogs []*policy.Catalog) *Text {
+	t := &Text{keys: make(map[*policy.Key]*keyText, len(keys)), subCatalogs: map[string][]string{}}
+	for _, k := range keys {
+		t.keys[k] = newKeyText(k)
+	}
+	for _, c := range catalogs {
+		for _, u := range c.Substituters {
+			if !slices.Contains(t.subCatalogs[u], c.Label) {
+				t.subCatalogs[u] = append(t.subCatalogs[u], c.Label)
+			}
+		}
+	}
+	for _, labels := range t.subCatalogs {
+		slices.Sort(labels)
+	}
+	return t
+}
+
+func newKeyText(k *policy.Key) *keyText {
+	kt := &keyText{nameLine: "\n#   " + nixexpr.Comment(k.Name) + ": " + KeyComment(k)}
+	if s, err := nixexpr.String(k.PublicKey); err != nil {
+		kt.nixErr = err
+	} else {
+		kt.nixLine = "    " + s + " # " + KeyComment(k) + "\n"
+	}
+	return kt
+}
+
+func (in Input) keyText(k *policy.Key) *keyText {
+	if in.Text != nil {
+		if kt := in.Text.keys[k]; kt != nil {
+			return kt
+		}
+	}
+	return newKeyText(k)
+}
+
+// NixKeyLines returns the elements of a Nix list of the target's keys in
+// render order, one per line, indented by four spaces, with its comment
+// (see KeyComment), each ending in a newline; "" when the target trusts no
+// key. A line reads: "cache.example.org-1:BASE64" # key LABEL (catalog CAT)
+func (in Input) NixKeyLines() (string, error) {
+	ks := sortedKeys(in.Target.Keys)
+	n := 0
+	for _, k := range ks {
+		kt := in.keyText(k)
+		if kt.nixErr != nil {
+			return "", kt.nixErr
+		}
+		n += len(kt.nixLine)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range ks {
+		b.WriteString(in.keyText(k).nixLine)
+	}
+	return b.String(), nil
+}
+
+// KeyNameLines returns comment lines naming the target's keys in render
+// order, "#   NAME: key LABEL (catalog CAT)", each after a newline.
+func (in Input) KeyNameLines() string { return in.nameLines(in.Target.Keys) }
+
+// RetiredNameLines is KeyNameLines for the retired keys.
+func (in Input) RetiredNameLines() string { return in.nameLines(in.Target.Retired) }
+
+func (in Input) nameLines(ks []*policy.Key) string {
+	ks = sortedKeys(ks)
+	n := 0
+	for _, k := range ks {
+		n += len(in.keyText(k).nameLine)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range ks {
+		b.WriteString(in.keyText(k).nameLine)
+	}
+	return b.String()
+}
+
+// SortedKeys returns the target's keys in render order (policy.SortKeys).
+func (in Input) SortedKeys() []*policy.Key { return sortedKeys(in.Target.Keys) }
+
+// sortedKeys returns ks in render order: ks itself when it already is, as
+// for every policy the schema package resolves.
+func sortedKeys(ks []*policy.Key) []*policy.Key {
+	if slices.IsSortedFunc(ks, policy.CompareKeys) {
+		return ks
+	}
+	ks = slices.Clone(ks)
+	policy.SortKeys(ks)
+	return ks
 }
 
 // Entry is one value of a rendered list with the comment that explains it.
@@ -48,8 +167,7 @@ func (in Input) HeaderLine() string {
 // Keys lists the target's trusted keys in render order (policy.SortKeys),
 // each with a comment naming its label and catalog.
 func (in Input) Keys() []Entry {
-	ks := slices.Clone(in.Target.Keys)
-	policy.SortKeys(ks)
+	ks := sortedKeys(in.Target.Keys)
 	es := make([]Entry, len(ks))
 	for i, k := range ks {
 		es[i] = Entry{Value: k.PublicKey, Name: k.Name, Comment: KeyComment(k)}
@@ -60,8 +178,7 @@ func (in Input) Keys() []Entry {
 // Retired lists the retired keys, which no machine may trust any longer,
 // by Nix key name.
 func (in Input) Retired() []Entry {
-	ks := slices.Clone(in.Target.Retired)
-	policy.SortKeys(ks)
+	ks := sortedKeys(in.Target.Retired)
 	es := make([]Entry, len(ks))
 	for i, k := range ks {
 		es[i] = Entry{Value: k.Name, Name: k.Name, Comment: KeyComment(k)}
@@ -84,12 +201,20 @@ func (in Input) Substituters() []Entry {
 	es := make([]Entry, len(in.Target.Substituters))
 	for i, u := range in.Target.Substituters {
 		var from []string
-		for _, c := range in.Catalogs {
-			if slices.Contains(c.Substituters, u) && slices.Contains(in.Target.Trust, policy.Ref{Type: "catalog", Label: c.Label}) {
-				from = append(from, c.Label)
+		if in.Text != nil {
+			for _, label := range in.Text.subCatalogs[u] {
+				if slices.Contains(in.Target.Trust, policy.Ref{Type: "catalog", Label: label}) {
+					from = append(from, label)
+				}
 			}
+		} else {
+			for _, c := range in.Catalogs {
+				if slices.Contains(c.Substituters, u) && slices.Contains(in.Target.Trust, policy.Ref{Type: "catalog", Label: c.Label}) {
+					from = append(from, c.Label)
+				}
+			}
+			slices.Sort(from)
 		}
-		slices.Sort(from)
 		switch len(from) {
 		case 0:
 		case 1:

@@ -29,11 +29,8 @@ var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.I
 { ... }:
 {
   nix.settings.extra-trusted-public-keys =
-{{- with .Keys}} [
-{{- range .}}
-    {{nixstr .Value}} # {{.Comment}}
-{{- end}}
-  ];
+{{- with .KeyLines}} [
+{{.}}  ];
 {{- else}} [ ];
 {{- end}}
 {{- with .Substituters}}
@@ -57,12 +54,17 @@ func Render(in gen.Input) ([]byte, error) {
 		// system's keys, so rendering it would promise what it cannot do.
 		return nil, fmt.Errorf("render %s: exclusive is not supported for home_manager targets", t.ID())
 	}
+	keyLines, err := in.NixKeyLines()
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
+	}
 	var b bytes.Buffer
-	err := tmpl.Execute(&b, struct {
+	b.Grow(len(keyLines) + 2048)
+	err = tmpl.Execute(&b, struct {
 		In           gen.Input
-		Keys         []gen.Entry
+		KeyLines     string
 		Substituters []gen.Entry
-	}{in, in.Keys(), in.Substituters()})
+	}{in, keyLines, in.Substituters()})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
 	}

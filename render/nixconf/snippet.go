@@ -19,11 +19,8 @@ var snippetTmpl = template.Must(template.New("snippet").Funcs(nixexpr.Funcs).Par
 # trusted-public-keys or substituters line, which would replace them.
 # Restart the Nix daemon after changing the file.
 #
-{{- with .Keys}}
-# Trusted keys:
-{{- range .}}
-#   {{comment .Name}}: {{.Comment}}
-{{- end}}
+{{- with .KeyNames}}
+# Trusted keys:{{.}}
 {{- else}}
 # This target trusts no active key.
 {{- end}}
@@ -33,12 +30,9 @@ var snippetTmpl = template.Must(template.New("snippet").Funcs(nixexpr.Funcs).Par
 #   {{comment .Value}}{{with .Comment}}: {{.}}{{end}}
 {{- end}}
 {{- end}}
-{{- with .Retired}}
+{{- with .RetiredNames}}
 # Retired keys, which must no longer be trusted (remove them if the file
-# lists them):
-{{- range .}}
-#   {{comment .Name}}: {{.Comment}}
-{{- end}}
+# lists them):{{.}}
 {{- end}}
 {{- with .KeysLine}}
 extra-trusted-public-keys = {{.}}
@@ -57,8 +51,12 @@ func Snippet(in gen.Input) ([]byte, error) {
 	if t.Kind != policy.NixConf {
 		return nil, fmt.Errorf("nixconf: cannot render %s: kind %s is not nixconf", t.ID(), t.Kind)
 	}
-	keys, subs := in.Keys(), in.Substituters()
-	keysLine, err := snippetValues(keys)
+	subs := in.Substituters()
+	var keys []string
+	for _, k := range in.SortedKeys() {
+		keys = append(keys, k.PublicKey)
+	}
+	keysLine, err := snippetJoin(keys)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
 	}
@@ -70,28 +68,41 @@ func Snippet(in gen.Input) ([]byte, error) {
 	if path == "" {
 		path = "/etc/nix/nix.conf"
 	}
+	// Comment lines naming keys are built in Go, once per key for all
+	// targets (gen.Text): every retired key is listed in every nixconf
+	// target.
+	keyNames, retiredNames := in.KeyNameLines(), in.RetiredNameLines()
 	var b bytes.Buffer
+	b.Grow(len(keyNames) + len(retiredNames) + len(keysLine) + 2048)
 	err = snippetTmpl.Execute(&b, struct {
-		In                          gen.Input
-		Path                        string
-		Keys, Substituters, Retired []gen.Entry
-		KeysLine, SubstitutersLine  string
-	}{in, path, keys, subs, in.Retired(), keysLine, subsLine})
+		In                         gen.Input
+		Path                       string
+		KeyNames, RetiredNames     string
+		Substituters               []gen.Entry
+		KeysLine, SubstitutersLine string
+	}{in, path, keyNames, retiredNames, subs, keysLine, subsLine})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
 	}
 	return b.Bytes(), nil
 }
 
-// snippetValues joins values into one nix.conf list value. nix.conf cannot
-// quote, so a value that whitespace or "#" would cut short is refused.
+// snippetValues joins the entries' values into one nix.conf list value.
 func snippetValues(es []gen.Entry) (string, error) {
 	vs := make([]string, len(es))
 	for i, e := range es {
-		if err := snippetCheckValue(e.Value); err != nil {
+		vs[i] = e.Value
+	}
+	return snippetJoin(vs)
+}
+
+// snippetJoin joins values into one nix.conf list value. nix.conf cannot
+// quote, so a value that whitespace or "#" would cut short is refused.
+func snippetJoin(vs []string) (string, error) {
+	for _, v := range vs {
+		if err := snippetCheckValue(v); err != nil {
 			return "", err
 		}
-		vs[i] = e.Value
 	}
 	return strings.Join(vs, " "), nil
 }

@@ -42,11 +42,8 @@ var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.I
 { {{if .In.Target.Exclusive}}lib, {{end}}... }:
 {
   nix.settings.trusted-public-keys = {{if .In.Target.Exclusive}}lib.mkForce {{end}}
-{{- with .Keys}}[
-{{- range .}}
-    {{nixstr .Value}} # {{.Comment}}
-{{- end}}
-  ];
+{{- with .KeyLines}}[
+{{.}}  ];
 {{- else}}[ ];
 {{- end}}
 {{- with .Substituters}}
@@ -65,13 +62,20 @@ func Render(in gen.Input) ([]byte, error) {
 	if t.Kind != policy.NixOS && t.Kind != policy.Darwin {
 		return nil, fmt.Errorf("nixos: cannot render %s: kind %s is not nixos or darwin", t.ID(), t.Kind)
 	}
+	// The key lines are built in Go (gen.Input.NixKeyLines), once per key
+	// for all targets: a large policy has hundreds of thousands of them.
+	keyLines, err := in.NixKeyLines()
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
+	}
 	var b bytes.Buffer
-	err := tmpl.Execute(&b, struct {
+	b.Grow(len(keyLines) + 2048)
+	err = tmpl.Execute(&b, struct {
 		In           gen.Input
 		Kind         policy.Kind
-		Keys         []gen.Entry
+		KeyLines     string
 		Substituters []gen.Entry
-	}{in, t.Kind, in.Keys(), in.Substituters()})
+	}{in, t.Kind, keyLines, in.Substituters()})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
 	}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keyform/keyform/internal/gen"
+)
+
+// Whole commands, in process: load, render, read the tree, compare, write.
+// BENCHMARKS.md has the numbers and the whole-process (exec) measurements.
+
+// benchSize is one policy size of the command benchmarks.
+type benchSize struct {
+	name string
+	cfg  gen.Config // zero Keys: examples/fleet
+}
+
+var benchSizes = []benchSize{
+	{"fleet", gen.Config{}},
+	{"keys=100/targets=100", gen.Medium},
+	{"keys=1000/targets=300", gen.Mid},
+	{"keys=10000/targets=1000", gen.Large},
+}
+
+// benchPolicy writes the policy of s into a fresh directory and returns it.
+func benchPolicy(b *testing.B, s benchSize) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "policy")
+	if s.cfg.Keys == 0 {
+		if err := os.CopyFS(dir, os.DirFS("../../examples/fleet")); err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	}
+	if err := gen.Write(dir, s.cfg); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// runCmd runs keyform with args in dir, failing the benchmark unless it
+// exits 0.
+func runCmd(b *testing.B, dir string, args ...string) {
+	b.Helper()
+	var stderr strings.Builder
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, rand: rand.Reader}
+	if code := run(append([]string{"-C", dir}, args...), e); code != 0 {
+		b.Fatalf("keyform %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	}
+}
+
+// benchEnv pins what the commands read from the environment. The working
+// directory is restored after the benchmark, since -C changes it.
+func benchEnv(b *testing.B) {
+	b.Setenv("KEYFORM_NOW", "2026-11-25")
+	b.Setenv("NO_COLOR", "1")
+	wd, err := os.Getwd()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.Chdir(wd) })
+}
+
+// BenchmarkCheck runs "keyform check" on a rendered, current tree: load,
+// render every target in memory, read every file and compare.
+func BenchmarkCheck(b *testing.B) {
+	benchEnv(b)
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			dir := benchPolicy(b, s)
+			runCmd(b, dir, "render")
+			b.ReportAllocs()
+			for b.Loop() {
+				runCmd(b, dir, "check")
+			}
+		})
+	}
+}
+
+// BenchmarkRender runs "keyform render" into an empty output directory:
+// load, render, write every file.
+func BenchmarkRender(b *testing.B) {
+	benchEnv(b)
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			dir := benchPolicy(b, s)
+			out := filepath.Join(dir, "generated")
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				if err := os.RemoveAll(out); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				runCmd(b, dir, "render")
+			}
+		})
+	}
+}
+
+// BenchmarkKeygen runs "keyform keygen" on a policy that declares n keys
+// without key material: n key pairs generated, secrets and public keys
+// written.
+func BenchmarkKeygen(b *testing.B) {
+	benchEnv(b)
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			root := b.TempDir()
+			cfg := gen.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, Pending: true}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				i++
+				dir := filepath.Join(root, fmt.Sprint(i))
+				cfg.PrivateKeyDir = filepath.Join(dir, "secrets")
+				if err := gen.Write(filepath.Join(dir, "policy"), cfg); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				runCmd(b, filepath.Join(dir, "policy"), "keygen")
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+		})
+	}
+}
