@@ -94,7 +94,9 @@ func runRender(e *env, o renderOpts, args []string) error {
 			return err
 		case bytes.Equal(old, f.Content):
 			writes = append(writes, write{f, "unchanged", perm})
-		case !render.IsGenerated(old):
+		case len(old) > 0 && !render.IsGenerated(old):
+			// An empty file is replaced: it holds nothing to lose, and a
+			// crash right after an unsynced write can leave one (below).
 			foreign = append(foreign, f.Path)
 		default:
 			writes = append(writes, write{f, "updated", perm})
@@ -111,7 +113,13 @@ func runRender(e *env, o renderOpts, args []string) error {
 			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 				return err
 			}
-			if err := atomicfile.WriteFile(name, w.f.Content, w.perm); err != nil {
+			// No fsync: rendered files are a pure function of the policy,
+			// which git keeps. The rename keeps each replacement atomic for
+			// readers; if the machine crashes before the kernel writes the
+			// data back, a file may be old or empty, which "keyform check"
+			// reports and running render again repairs. Two fsyncs per
+			// file were most of the time of rendering a large policy.
+			if err := atomicfile.Write(name, w.f.Content, atomicfile.Options{Perm: w.perm, NoSync: true}); err != nil {
 				return err
 			}
 		}

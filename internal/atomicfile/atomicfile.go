@@ -16,6 +16,12 @@ type Options struct {
 	// when root rewrites it). Without it the file belongs to the caller.
 	Chown    bool
 	UID, GID int
+	// NoSync skips fsync of the file and of its directory. The rename still
+	// makes the replacement atomic for readers, but after a power loss or
+	// kernel crash path may hold the old content, or be empty, instead of
+	// the new. Only for files that can be written again from their source,
+	// such as rendered files; never for secrets or the only copy of data.
+	NoSync bool
 }
 
 // testHook, when set by a test, runs at named stages of Write: "half" when
@@ -76,8 +82,10 @@ func Write(path string, data []byte, o Options) (err error) {
 			}
 		}
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if !o.NoSync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
@@ -87,6 +95,9 @@ func Write(path string, data []byte, o Options) (err error) {
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	if o.NoSync {
+		return nil
 	}
 	// Sync the directory so the rename itself survives a crash.
 	if d, derr := os.Open(dir); derr == nil {

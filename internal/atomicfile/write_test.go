@@ -13,26 +13,30 @@ import (
 )
 
 func TestWriteReplaces(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "nix.conf")
-	if err := os.WriteFile(p, []byte("old\n"), 0o600); err != nil {
-		t.Fatal(err)
+	for _, noSync := range []bool{false, true} {
+		p := filepath.Join(t.TempDir(), "nix.conf")
+		if err := os.WriteFile(p, []byte("old\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(p, []byte("new\n"), Options{Perm: 0o640, NoSync: noSync}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		fi, _ := os.Stat(p)
+		if string(b) != "new\n" || fi.Mode().Perm() != 0o640 {
+			t.Errorf("NoSync %v: got %q %v", noSync, b, fi.Mode())
+		}
+		assertNoTemp(t, filepath.Dir(p))
 	}
-	if err := Write(p, []byte("new\n"), Options{Perm: 0o640}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	fi, _ := os.Stat(p)
-	if string(b) != "new\n" || fi.Mode().Perm() != 0o640 {
-		t.Errorf("got %q %v", b, fi.Mode())
-	}
-	assertNoTemp(t, filepath.Dir(p))
 }
 
 // TestWriteFailsMidway fails the write at each stage: the original file
 // must be intact and the temporary file gone.
 func TestWriteFailsMidway(t *testing.T) {
-	for _, stage := range []string{"half", "rename"} {
+	for _, stage := range []string{"half", "rename", "nosync/half", "nosync/rename"} {
 		t.Run(stage, func(t *testing.T) {
+			noSync := strings.HasPrefix(stage, "nosync/")
+			stage := strings.TrimPrefix(stage, "nosync/")
 			p := filepath.Join(t.TempDir(), "nix.conf")
 			orig := []byte("trusted-public-keys = a:1\n")
 			if err := os.WriteFile(p, orig, 0o644); err != nil {
@@ -46,7 +50,7 @@ func TestWriteFailsMidway(t *testing.T) {
 				return nil
 			}
 			defer func() { testHook = nil }()
-			err := Write(p, bytes.Repeat([]byte("x"), 1<<20), Options{Perm: 0o644})
+			err := Write(p, bytes.Repeat([]byte("x"), 1<<20), Options{Perm: 0o644, NoSync: noSync})
 			if !errors.Is(err, boom) {
 				t.Fatalf("err = %v, want %v", err, boom)
 			}
