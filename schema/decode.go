@@ -79,6 +79,9 @@ type loader struct {
 	targets    map[string]*targetDecl
 	publishers map[string]*publisherDecl
 
+	// prefetched holds public key files read ahead of decoding (prefetch).
+	prefetched map[string]readResult
+
 	// seen* map declared labels to their ranges for duplicate reports.
 	seenCatalogs, seenKeys, seenTargets, seenPublishers map[string]hcl.Range
 }
@@ -166,6 +169,17 @@ func (l *loader) load() {
 		l.declareKey(b)
 	}
 	l.buildContext()
+	var pubFiles []string
+	for _, d := range l.keys {
+		if attr := d.content.Attributes["public_key_file"]; attr != nil {
+			if t, ok := attr.Expr.(*hclsyntax.TemplateExpr); ok && t.IsStringLiteral() {
+				if v := t.Parts[0].(*hclsyntax.LiteralValueExpr).Val; v.Type() == cty.String && checkRelPath(v.AsString()) == nil {
+					pubFiles = append(pubFiles, v.AsString())
+				}
+			}
+		}
+	}
+	l.prefetch(pubFiles)
 	for _, b := range keyBlocks {
 		if d := l.keys[b.Labels[0]]; d != nil && d.block == b {
 			l.decodeKey(d)
@@ -459,6 +473,18 @@ func suggest(given string, names []string) string {
 // refAttr evaluates an expression that must be a single reference of the
 // given type ("catalog" or "key") and returns its label.
 func (l *loader) refExpr(expr hcl.Expression, attrName string, types ...string) (policy.Ref, bool) {
+	// A plain reference to a declared block (catalog.NAME, key.NAME) is
+	// what evaluating it would give: take it from the syntax. Anything
+	// else is evaluated, and explained when it is wrong, below.
+	if st, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 2 {
+		if step, ok := st.Traversal[1].(hcl.TraverseAttr); ok {
+			root := st.Traversal.RootName()
+			declared := root == "catalog" && l.catalogs[step.Name] != nil || root == "key" && l.keys[step.Name] != nil
+			if declared && slices.Contains(types, root) {
+				return policy.Ref{Type: root, Label: step.Name}, true
+			}
+		}
+	}
 	if !l.checkRefs(expr) {
 		return policy.Ref{}, false
 	}
