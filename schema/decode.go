@@ -564,7 +564,7 @@ func (l *loader) decodeExpires(d *keyDecl) {
 	}
 	k := d.k
 	k.Expires = t
-	if k.State == policy.Retired {
+	if k.State == policy.Retired || l.opts.SkipExpiry {
 		return
 	}
 	today := l.opts.Now.UTC().Truncate(24 * time.Hour)

@@ -31,6 +31,10 @@ type Options struct {
 	AllowPending bool
 	// Now is the date expiry is judged against; zero means time.Now().
 	Now time.Time
+	// SkipExpiry reads expires without judging it against Now. plan sets it
+	// for the base revision (which may have expired since it was merged);
+	// rotate and retire set it because they are the fix for an expired key.
+	SkipExpiry bool
 	// WorkTree is the absolute root of the git work tree holding the policy,
 	// used to refuse private keys inside it. Load finds it itself; LoadFS
 	// callers set it when they know it.
