@@ -256,7 +256,7 @@ const MarkdownMarker = "<!-- keyform-plan -->"
 func (p *Plan) Markdown() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s\n### keyform plan\n\n", MarkdownMarker)
-	fmt.Fprintf(&b, "%s → %s: %s\n", mdCode(p.Base), mdText(p.Head), mdText(p.Summary()))
+	fmt.Fprintf(&b, "%s\n", mdLine(fmt.Sprintf("%s → %s: %s", mdCode(p.Base), mdText(p.Head), mdText(p.Summary()))))
 	if len(p.Notes) > 0 {
 		b.WriteString("\n")
 		t := &mdTable{header: []string{"Level", "Subject", "Risk"}}
@@ -413,8 +413,13 @@ func (t *mdTable) write(b *bytes.Buffer) {
 // would end the cell (GFM unescapes \| before parsing the cell's inlines,
 // also inside code spans) and a line break would end the row.
 func mdCell(s string) string {
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", `\|`).Replace(s)
-	return strings.TrimSpace(s)
+	return strings.ReplaceAll(mdLine(s), "|", `\|`)
+}
+
+// mdLine keeps s on one line: a line break would end a paragraph's line or
+// a table row.
+func mdLine(s string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
 }
 
 // mdText escapes plain text so that no character in it starts markdown

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -78,19 +79,54 @@ func AddKeyAfter(src []byte, filename, after string, nk KeyBlock) ([]byte, error
 // labelled label set to state, adding the attribute at the end of the block
 // when it is absent.
 func SetKeyState(src []byte, filename, label string, state policy.KeyState) ([]byte, error) {
-	if _, err := parseSyntax(src, filename); err != nil {
+	body, err := parseSyntax(src, filename)
+	if err != nil {
 		return nil, err
 	}
-	f, diags := hclwrite.ParseConfig(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	blk := f.Body().FirstMatchingBlock("key", []string{label})
+	blk := findBlock(body, "key", label)
 	if blk == nil {
 		return nil, fmt.Errorf("%s: no key %q", filename, label)
 	}
-	blk.Body().SetAttributeValue("state", cty.StringVal(string(state)))
-	return finish(src, f.Bytes(), filename)
+	value := strconv.Quote(string(state))
+	if attr := blk.Body.Attributes["state"]; attr != nil {
+		r := attr.Expr.Range()
+		out := slices.Concat(src[:r.Start.Byte], []byte(value), src[r.End.Byte:])
+		return finish(src, out, filename)
+	}
+	eol := lineEnding(src)
+	indent := "  "
+	var last *hclsyntax.Attribute
+	for _, a := range blk.Body.Attributes {
+		if last == nil || a.SrcRange.Start.Byte > last.SrcRange.Start.Byte {
+			last = a
+		}
+	}
+	if last != nil {
+		start := last.SrcRange.Start.Byte
+		if ws := src[bytes.LastIndexByte(src[:start], '\n')+1 : start]; len(bytes.Trim(ws, " \t")) == 0 {
+			indent = string(ws)
+		}
+	}
+	line := indent + "state = " + value + eol
+	open, closing := blk.OpenBraceRange.End.Byte, blk.CloseBraceRange.Start.Byte
+	if blk.OpenBraceRange.Start.Line == blk.CloseBraceRange.Start.Line {
+		// A one-line block ("key "a" { public_key = "..." }") becomes a
+		// block of several lines.
+		inner := bytes.TrimSpace(src[open:closing])
+		var text []byte
+		if len(inner) > 0 {
+			text = slices.Concat([]byte(eol+indent), inner)
+		}
+		text = append(text, eol+line...)
+		return finish(src, slices.Concat(src[:open], text, src[closing:]), filename)
+	}
+	// Insert as the block's last line, before the closing brace.
+	lineStart := bytes.LastIndexByte(src[:closing], '\n') + 1
+	at, text := lineStart, line
+	if len(bytes.Trim(src[lineStart:closing], " \t")) > 0 {
+		at, text = closing, eol+line
+	}
+	return finish(src, splice(src, edit{at, []byte(text)}), filename)
 }
 
 // AddTrustRef returns src with key.newLabel added right after key.oldLabel
@@ -150,8 +186,13 @@ func trustInsertion(src []byte, r hcl.Range, ref, eol string) edit {
 	j := skipBlanks(src, end)
 	switch {
 	case ownLine && j < len(src) && src[j] == ',':
+		// After the comma: the end of the line, or a comment to it.
 		k := skipBlanks(src, j+1)
-		if rest := src[k:]; bytes.HasPrefix(rest, []byte(eol)) {
+		if rest := src[k:]; bytes.HasPrefix(rest, []byte("#")) || bytes.HasPrefix(rest, []byte("//")) {
+			if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+				return edit{k + nl + 1, []byte(string(indent) + ref + "," + eol)}
+			}
+		} else if bytes.HasPrefix(rest, []byte(eol)) {
 			return edit{k + len(eol), []byte(string(indent) + ref + "," + eol)}
 		}
 	case ownLine && j < len(src) && bytes.HasPrefix(src[j:], []byte(eol)):
