@@ -304,12 +304,10 @@ func (c *comparison) keyFields(b, h *policy.Key) KeyChange {
 	if bv.PrivateKeyPath != hv.PrivateKeyPath {
 		kc.Fields = append(kc.Fields, FieldPrivateKeyPath)
 		if bv.PrivateKeyPath != "" {
-			after := hv.PrivateKeyPath
-			if after == "" {
-				after = "no path"
-			}
+			// The paths are in the key's before and after; messages hold
+			// only names, so they read the same on every machine.
 			c.note(Warning, "private_key_path_moved", subject,
-				"The private key path of %s moves from %s to %s. keyform never moves a secret: every publisher must move the file themselves, or signing with %s fails.", subject, bv.PrivateKeyPath, after, hv.Name)
+				"The private key path of %s changes. keyform never moves a secret: every publisher must move the file to the new path themselves, or signing with %s fails.", subject, hv.Name)
 		}
 	}
 	return kc

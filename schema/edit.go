@@ -76,8 +76,8 @@ func AddKeyAfter(src []byte, filename, after string, nk KeyBlock) ([]byte, error
 }
 
 // SetKeyState returns src with the state attribute of the key block
-// labelled label set to state, adding the attribute at the end of the block
-// when it is absent.
+// labelled label set to state, adding the attribute after the block's last
+// attribute when it is absent.
 func SetKeyState(src []byte, filename, label string, state policy.KeyState) ([]byte, error) {
 	body, err := parseSyntax(src, filename)
 	if err != nil {
@@ -120,7 +120,13 @@ func SetKeyState(src []byte, filename, label string, state policy.KeyState) ([]b
 		text = append(text, eol+line...)
 		return finish(src, slices.Concat(src[:open], text, src[closing:]), filename)
 	}
-	// Insert as the block's last line, before the closing brace.
+	// Insert after the line of the last attribute, so the new one joins its
+	// alignment group; comments at the end of the block stay there.
+	if last != nil {
+		if nl := bytes.IndexByte(src[last.SrcRange.End.Byte:closing], '\n'); nl >= 0 {
+			return finish(src, splice(src, edit{last.SrcRange.End.Byte + nl + 1, []byte(line)}), filename)
+		}
+	}
 	lineStart := bytes.LastIndexByte(src[:closing], '\n') + 1
 	at, text := lineStart, line
 	if len(bytes.Trim(src[lineStart:closing], " \t")) > 0 {
@@ -274,6 +280,15 @@ func lineEnding(src []byte) string {
 		return "\r\n"
 	}
 	return "\n"
+}
+
+// CheckLabel reports whether label can be a block label that references
+// name (catalog.LABEL, key.LABEL).
+func CheckLabel(label string) error {
+	if !identRe.MatchString(label) {
+		return fmt.Errorf("%q cannot be used in references; use letters, digits, underscores and dashes, starting with a letter or underscore, for example %q", label, suggestIdent(label))
+	}
+	return nil
 }
 
 // SuccessorName is the default Nix key name of a rotation's new key: a

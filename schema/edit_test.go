@@ -100,7 +100,7 @@ func TestSetKeyState(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{{
-		name: "absent state is added and the block realigned",
+		name: "absent state is added after the last attribute and the block realigned",
 		src: `key "acme_1" {
   name    = "cache.acme.example-1" # first
   catalog = catalog.acme
@@ -114,8 +114,8 @@ key "acme_2" {
 		want: `key "acme_1" {
   name    = "cache.acme.example-1" # first
   catalog = catalog.acme
+  state   = "retired"
   # expires = "2027-01-01"
-  state = "retired"
 }
 
 key "acme_2" {

@@ -176,6 +176,8 @@ func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock
 		for p.Key(nk.Label) != nil {
 			nk.Label = schema.SuccessorLabel(nk.Label)
 		}
+	} else if err := schema.CheckLabel(nk.Label); err != nil {
+		return nk, usagef("rotate: --label %s", err)
 	} else if p.Key(nk.Label) != nil {
 		return nk, withHint(fmt.Errorf("a key labelled %s already exists", nk.Label), "pick another with --label")
 	}
