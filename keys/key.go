@@ -75,6 +75,15 @@ func (s *SecretKey) Public() *PublicKey {
 	return &PublicKey{Name: s.Name, Key: bytes.Clone(pub)}
 }
 
+// Equal reports whether s and o have the same name and key material, in
+// constant time with respect to the key bytes. Two nil keys are equal.
+func (s *SecretKey) Equal(o *SecretKey) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return s.Name == o.Name && subtle.ConstantTimeCompare(s.priv(), o.priv()) == 1
+}
+
 // Encode returns the Nix text form of s, "NAME:BASE64(seed || public key)",
 // without a trailing newline, exactly as `nix key generate-secret` prints
 // it. The result is secret: write it only to a private (0600) file.

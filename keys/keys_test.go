@@ -15,7 +15,9 @@ import (
 	"unicode"
 )
 
-// Golden data made by real Nix 2.8.0; see testdata/README.md.
+// Golden data made by real Nix 2.8.0; see testdata/README.md. nixSecret is a
+// throwaway test vector that signs nothing real; test secrets are otherwise
+// generated at test time.
 const (
 	nixSecret = "test1:VomXBYNnOd4w13BU4zvQQZjUB7DsitbU2cMLP6a8F39qEgm1DYP+5z3dmEDITG2Om0G2nuLkijY/WBHF+duVuQ=="
 	nixPublic = "test1:ahIJtQ2D/uc93ZhAyExtjptBtp7i5Io2P1gRxfnblbk="
@@ -210,6 +212,14 @@ func vectors(t testing.TB) []vector {
 	}
 }
 
+func mustSRI(t testing.TB, nix32 string) string {
+	sum, err := decodeNix32(strings.TrimPrefix(nix32, "sha256:"), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum)
+}
+
 func mustHex(t testing.TB, nix32 string) string {
 	sum, err := decodeNix32(strings.TrimPrefix(nix32, "sha256:"), 32)
 	if err != nil {
@@ -367,6 +377,9 @@ func TestNixGoldenKeyAndSignature(t *testing.T) {
 	if got := string(sk.Encode()); got != nixSecret {
 		t.Fatalf("Encode = %q, want the input back", got)
 	}
+	if again, _ := ParseSecretKey(nixSecret + "\n"); !again.Equal(sk) || sk.Equal(mustGenerate(t, "test1", 1)) || sk.Equal(nil) {
+		t.Fatal("SecretKey.Equal")
+	}
 	pk, err := ParsePublicKey(nixPublic)
 	if err != nil {
 		t.Fatal(err)
@@ -415,9 +428,15 @@ func TestNixGoldenKeyAndSignature(t *testing.T) {
 			t.Errorf("tampered narinfo %+v verified", m)
 		}
 	}
-	// URL, Deriver and CA are not signed.
+	// A hand-made Narinfo may hold the NAR hash in SRI form.
 	m := *n
-	m.URL, m.Deriver = "nar/other.nar", ""
+	m.NarHash = mustSRI(t, n.NarHash)
+	if ok, err := pk.VerifyNarinfo(&m); !ok || err != nil {
+		t.Errorf("SRI NarHash: %v %v", ok, err)
+	}
+	// URL, Deriver and CA are not signed.
+	m = *n
+	m.URL, m.Deriver, m.CA = "nar/other.nar", "", "text:x"
 	if ok, _ := pk.VerifyNarinfo(&m); !ok {
 		t.Error("unsigned fields changed the verdict")
 	}

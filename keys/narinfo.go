@@ -227,9 +227,14 @@ func (n *Narinfo) encode() []byte {
 
 // Fingerprint returns the text that narinfo signatures sign (see
 // [NarFingerprint]); the references are made full paths by prefixing the
-// store directory of StorePath.
+// store directory of StorePath. NarHash may be in any form
+// [NormalizeNarHash] accepts (ParseNarinfo already normalises it).
 func (n *Narinfo) Fingerprint() (string, error) {
 	dir, _, err := splitStorePath(n.StorePath)
+	if err != nil {
+		return "", err
+	}
+	narHash, err := NormalizeNarHash(n.NarHash)
 	if err != nil {
 		return "", err
 	}
@@ -237,7 +242,7 @@ func (n *Narinfo) Fingerprint() (string, error) {
 	for i, r := range n.References {
 		refs[i] = dir + "/" + r
 	}
-	return NarFingerprint(n.StorePath, n.NarHash, n.NarSize, refs)
+	return NarFingerprint(n.StorePath, narHash, n.NarSize, refs)
 }
 
 // SignNarinfo signs n's fingerprint with s. It does not modify n: append

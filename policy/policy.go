@@ -141,8 +141,9 @@ type Target struct {
 	// Retired are the retired keys the target must no longer trust: every
 	// retired key of the policy, sorted by SortKeys.
 	Retired []*Key
-	// Substituters are the trusted catalogs' substituters, de-duplicated, in
-	// the order of Keys' catalogs.
+	// Substituters are the substituters of the catalogs named in Trust,
+	// de-duplicated, in trust-list order (Nix tries them in order when
+	// their priorities tie, so the policy author chooses).
 	Substituters []string
 	Pos          Pos
 }

@@ -74,6 +74,9 @@ type loader struct {
 	fingerprints map[string]*policy.Key
 	targets      map[string]*targetDecl
 	publishers   map[string]*publisherDecl
+
+	// seen* map declared labels to their ranges for duplicate reports.
+	seenCatalogs, seenKeys, seenTargets, seenPublishers map[string]hcl.Range
 }
 
 type catalogDecl struct {
@@ -119,6 +122,10 @@ func (l *loader) load() {
 	l.fingerprints = map[string]*policy.Key{}
 	l.targets = map[string]*targetDecl{}
 	l.publishers = map[string]*publisherDecl{}
+	l.seenCatalogs = map[string]hcl.Range{}
+	l.seenKeys = map[string]hcl.Range{}
+	l.seenTargets = map[string]hcl.Range{}
+	l.seenPublishers = map[string]hcl.Range{}
 
 	var settings *hcl.Block
 	var keyBlocks, targetBlocks, publisherBlocks []*hcl.Block
@@ -237,11 +244,7 @@ func suggestIdent(s string) string {
 }
 
 func (l *loader) declareCatalog(b *hcl.Block) {
-	seen := make(map[string]hcl.Range, len(l.catalogs))
-	for label, d := range l.catalogs {
-		seen[label] = d.block.LabelRanges[0]
-	}
-	if !l.checkLabel(b, "catalog", 0, seen, b.Labels[0]) {
+	if !l.checkLabel(b, "catalog", 0, l.seenCatalogs, b.Labels[0]) {
 		return
 	}
 	content, diags := b.Body.Content(catalogSchema)
@@ -261,11 +264,7 @@ func (l *loader) declareCatalog(b *hcl.Block) {
 }
 
 func (l *loader) declareKey(b *hcl.Block) {
-	seen := make(map[string]hcl.Range, len(l.keys))
-	for label, d := range l.keys {
-		seen[label] = d.block.LabelRanges[0]
-	}
-	if !l.checkLabel(b, "key", 0, seen, b.Labels[0]) {
+	if !l.checkLabel(b, "key", 0, l.seenKeys, b.Labels[0]) {
 		return
 	}
 	content, diags := b.Body.Content(keySchema)
@@ -375,12 +374,15 @@ func (l *loader) checkRefs(expr hcl.Expression) bool {
 	ok := true
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
-		var labels []string
+		var declared func(string) bool
+		var labels func() []string
 		switch root {
 		case "catalog":
-			labels = mapKeys(l.catalogs)
+			declared = func(s string) bool { return l.catalogs[s] != nil }
+			labels = func() []string { return mapKeys(l.catalogs) }
 		case "key":
-			labels = mapKeys(l.keys)
+			declared = func(s string) bool { return l.keys[s] != nil }
+			labels = func() []string { return mapKeys(l.keys) }
 		default:
 			l.errorf(tr.SourceRange().Ptr(), "Unknown reference", "There is no %q to refer to. References name a declared block: catalog.NAME or key.NAME.", root)
 			ok = false
@@ -397,9 +399,9 @@ func (l *loader) checkRefs(expr hcl.Expression) bool {
 			ok = false
 			continue
 		}
-		if !slices.Contains(labels, step.Name) {
+		if !declared(step.Name) {
 			detail := fmt.Sprintf("No %s named %q is declared.", root, step.Name)
-			if s := suggest(step.Name, labels); s != "" {
+			if s := suggest(step.Name, labels()); s != "" {
 				detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
 			} else {
 				detail += fmt.Sprintf(" Declare it with a %s %q { ... } block, or fix the name.", root, step.Name)
@@ -690,11 +692,7 @@ func (l *loader) decodeTarget(b *hcl.Block, byCatalog map[string][]*policy.Key, 
 		l.errorf(&r, "Unknown target kind", "%s", detail)
 		return
 	}
-	seen := map[string]hcl.Range{}
-	for id, d := range l.targets {
-		seen[id] = d.block.LabelRanges[1]
-	}
-	if !l.checkLabel(b, "target", 1, seen, string(kind)+"."+b.Labels[1]) {
+	if !l.checkLabel(b, "target", 1, l.seenTargets, string(kind)+"."+b.Labels[1]) {
 		return
 	}
 	content, diags := b.Body.Content(targetSchema)
@@ -799,11 +797,7 @@ func (l *loader) decodeTarget(b *hcl.Block, byCatalog map[string][]*policy.Key, 
 }
 
 func (l *loader) decodePublisher(b *hcl.Block) {
-	seen := map[string]hcl.Range{}
-	for label, d := range l.publishers {
-		seen[label] = d.block.LabelRanges[0]
-	}
-	if !l.checkLabel(b, "publisher", 0, seen, b.Labels[0]) {
+	if !l.checkLabel(b, "publisher", 0, l.seenPublishers, b.Labels[0]) {
 		return
 	}
 	content, diags := b.Body.Content(publisherSchema)

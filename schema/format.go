@@ -23,5 +23,5 @@ func Format(src []byte, filename string) ([]byte, *Result) {
 // WriteDiags prints diagnostics that did not come from a Result (no source
 // snippets available).
 func WriteDiags(w io.Writer, diags hcl.Diagnostics, width uint, color bool) error {
-	return hcl.NewDiagnosticTextWriter(w, nil, width, color).WriteDiagnostics(diags)
+	return writeDiagnostics(w, nil, diags, width, color)
 }

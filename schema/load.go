@@ -13,13 +13,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/keyform/keyform/policy"
 )
@@ -57,8 +59,28 @@ func (r *Result) HasErrors() bool { return r.Diags.HasErrors() }
 
 // WriteDiagnostics prints every diagnostic with a source snippet, the way
 // Terraform does. width 0 means no wrapping.
+// Each diagnostic starts with FILE:LINE:COL, so editors and CI logs can
+// jump to it.
 func (r *Result) WriteDiagnostics(w io.Writer, width uint, color bool) error {
-	return hcl.NewDiagnosticTextWriter(w, r.files, width, color).WriteDiagnostics(r.Diags)
+	return writeDiagnostics(w, r.files, r.Diags, width, color)
+}
+
+func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
+	var buf bytes.Buffer
+	dw := hcl.NewDiagnosticTextWriter(&buf, files, width, color)
+	for _, d := range diags {
+		buf.Reset()
+		if err := dw.WriteDiagnostic(d); err != nil {
+			return err
+		}
+		if d.Subject != nil {
+			fmt.Fprintf(w, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Load reads every *.hcl file in dir (not recursing) and returns the
@@ -101,25 +123,40 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 		return errResult("No policy files",
 			fmt.Sprintf("There are no *.hcl files in %s. Run \"keyform init\" to write a starter keyform.hcl, or pass -C DIR to point at the policy directory.", displayDir(dir)))
 	}
-	parser := hclparse.NewParser()
 	l := &loader{fsys: fsys, dir: dir, opts: opts, fileByName: map[string]*hcl.File{}}
 	if l.opts.Now.IsZero() {
 		l.opts.Now = time.Now()
 	}
-	for _, name := range names {
+	// Parse files concurrently: HCL parsing dominates loading a large
+	// policy, and files are independent.
+	parsed := make([]*hcl.File, len(names))
+	fileDiags := make([]hcl.Diagnostics, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, name := range names {
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error()})
 			continue
 		}
-		f, diags := parser.ParseHCL(src, l.display(name))
-		l.diags = append(l.diags, diags...)
-		if f != nil && !diags.HasErrors() {
-			l.files = append(l.files, f)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			parsed[i], fileDiags[i] = hclsyntax.ParseConfig(src, l.display(name), hcl.InitialPos)
+		}()
+	}
+	wg.Wait()
+	for i, name := range names {
+		l.diags = append(l.diags, fileDiags[i]...)
+		if f := parsed[i]; f != nil {
 			l.fileByName[l.display(name)] = f
+			if !fileDiags[i].HasErrors() {
+				l.files = append(l.files, f)
+			}
 		}
 	}
-	res := &Result{files: parser.Files()}
+	res := &Result{files: l.fileByName}
 	if !l.diags.HasErrors() {
 		l.load()
 	}

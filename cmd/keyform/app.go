@@ -160,6 +160,9 @@ func runArgs(args []string, e *env) error {
 	}
 	c, rest := findCommand(args)
 	if c == nil {
+		if sub := subcommands(args[0]); len(sub) > 0 {
+			return usagef("%s needs a subcommand: %s", args[0], strings.Join(sub, ", "))
+		}
 		return usagef("unknown command %q", strings.Join(args, " "))
 	}
 	fs, runc := newFlagSet(c)
@@ -189,6 +192,18 @@ func findCommand(args []string) (*command, []string) {
 		return nil, nil
 	}
 	return best, args[n:]
+}
+
+// subcommands lists the commands under a group name such as "keys".
+func subcommands(group string) []string {
+	var names []string
+	for _, c := range commands {
+		if g, sub, ok := strings.Cut(c.name, " "); ok && g == group {
+			names = append(names, sub)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func newFlagSet(c *command) (*flag.FlagSet, runFunc) {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "check",
+		args:  "[-o DIR]",
+		short: "check that the generated files match the policy (for CI)",
+		long: `Validates the policy, renders every target in memory and compares the result
+with the files under the output directory. Prints a unified diff for each
+file that is out of date, missing, or stale (generated earlier, but no
+target renders it any more). Writes nothing.
+
+Exit status 0 when every file is current, 1 when any differs ("keyform
+render" fixes that), 2 when the policy is invalid. This is what CI and
+pre-commit hooks run.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			outDir := fs.String("o", "", "compare with `DIR` instead of the policy's output_dir")
+			return func(e *env, args []string) error { return runCheck(e, *outDir, args) }
+		},
+	})
+}
+
+func runCheck(e *env, outDir string, args []string) error {
+	if len(args) > 0 {
+		return usagef("check takes no arguments; it checks every target")
+	}
+	p, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	r, err := renderPolicy(p, outDir, nil)
+	if err != nil {
+		return err
+	}
+	if err := r.findStale(); err != nil {
+		return err
+	}
+	bad := 0
+	for _, f := range r.all {
+		old, _, err := readExisting(filepath.FromSlash(f.Path))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			bad++
+			e.stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
+		case err != nil:
+			return err
+		default:
+			if d := diff.Diff(f.Path+" (on disk)", old, f.Path+" (rendered)", f.Content); d != nil {
+				bad++
+				e.stdout.Write(d)
+			}
+		}
+	}
+	for _, s := range r.stale {
+		old, err := os.ReadFile(filepath.FromSlash(s))
+		if err != nil {
+			return err
+		}
+		bad++
+		e.stdout.Write(diff.Diff(s+" (stale)", old, s+" (no target renders it)", nil))
+	}
+	if bad > 0 {
+		fmt.Fprintf(e.stderr, "keyform: %s out of date under %s\n", plural(bad, "generated file is", "generated files are"), r.outDir)
+		hint := `run "keyform render"`
+		if len(r.stale) > 0 {
+			hint = `run "keyform render --prune"`
+		}
+		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
+		return errDiffers
+	}
+	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(r.all), "generated file is", "generated files are"), r.outDir)
+	return nil
+}

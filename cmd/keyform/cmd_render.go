@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "render",
+		args:  "[-o DIR] [--prune] [--stdout] [TARGET...]",
+		short: "write each target's NixOS, nix-darwin, home-manager or nix.conf file",
+		long: `Renders every target of the policy (or the named ones, as kind.label) and
+writes one file per target under the output directory: output_dir of the
+keyform block, "generated" by default, or -o DIR. A file goes to
+DIR/KIND/LABEL.nix (.conf for nixconf targets) unless the target sets output.
+Files are written only after every target rendered, each atomically, and a
+file that keyform did not generate is never overwritten. Prints one line per
+file: created, updated or unchanged.
+
+Files under the output directory that keyform generated earlier but that no
+target renders any more are reported as stale; --prune removes them.
+
+--stdout prints one target's file instead of writing it.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var o renderOpts
+			fs.StringVar(&o.outDir, "o", "", "write under `DIR` instead of the policy's output_dir")
+			fs.BoolVar(&o.prune, "prune", false, "remove stale generated files")
+			fs.BoolVar(&o.stdout, "stdout", false, "print the named target's file instead of writing it")
+			return func(e *env, args []string) error { return runRender(e, o, args) }
+		},
+	})
+}
+
+type renderOpts struct {
+	outDir        string
+	prune, stdout bool
+}
+
+func runRender(e *env, o renderOpts, args []string) error {
+	if o.stdout && (len(args) != 1 || o.prune || o.outDir != "") {
+		return usagef("render --stdout takes exactly one TARGET and no other flag")
+	}
+	p, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	r, err := renderPolicy(p, o.outDir, args)
+	if err != nil {
+		return err
+	}
+	if o.stdout {
+		_, err := e.stdout.Write(r.selected[0].Content)
+		return err
+	}
+
+	if err := r.findStale(); err != nil {
+		return err
+	}
+	if len(p.Targets) == 0 {
+		fmt.Fprintln(e.stderr, "keyform: the policy has no targets; nothing to render")
+	}
+
+	// Decide everything before writing anything.
+	type write struct {
+		f      render.File
+		status string
+		perm   fs.FileMode
+	}
+	var writes []write
+	var foreign []string
+	for _, f := range r.selected {
+		name := filepath.FromSlash(f.Path)
+		old, perm, err := readExisting(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			writes = append(writes, write{f, "created", 0o644})
+		case err != nil:
+			return err
+		case bytes.Equal(old, f.Content):
+			writes = append(writes, write{f, "unchanged", perm})
+		case !render.IsGenerated(old):
+			foreign = append(foreign, f.Path)
+		default:
+			writes = append(writes, write{f, "updated", perm})
+		}
+	}
+	if len(foreign) > 0 {
+		return withHint(fmt.Errorf("not overwriting %s: keyform did not generate %s (the first line does not start with %q)",
+			strings.Join(foreign, ", "), map[bool]string{true: "it", false: "them"}[len(foreign) == 1], render.Marker),
+			"move the file away, or give the target another output")
+	}
+	for _, w := range writes {
+		if w.status != "unchanged" {
+			name := filepath.FromSlash(w.f.Path)
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(name, w.f.Content, w.perm); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(e.stdout, "%s %s\n", w.status, w.f.Path)
+	}
+	for _, s := range r.stale {
+		if !o.prune {
+			fmt.Fprintf(e.stdout, "stale %s (no target renders it; --prune removes it)\n", s)
+			continue
+		}
+		if err := os.Remove(filepath.FromSlash(s)); err != nil {
+			return err
+		}
+		removeEmptyDirs(path.Dir(s), r.outDir)
+		fmt.Fprintf(e.stdout, "removed %s\n", s)
+	}
+	return nil
+}
+
+// rendered is a policy rendered in memory.
+type rendered struct {
+	outDir   string        // slash-separated
+	all      []render.File // every target
+	selected []render.File // the targets named on the command line, or all
+	// stale are generated files under outDir that no target renders,
+	// sorted; set by findStale.
+	stale []string
+}
+
+// renderPolicy renders every target and picks the named ones.
+func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, error) {
+	if outDir == "" {
+		outDir = p.Settings.OutputDir
+	}
+	opts := render.Options{Source: policySource(), OutputDir: outDir}
+	all, err := render.Files(p, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	selected := all
+	if len(ids) > 0 {
+		selected, err = render.Files(p, opts, ids)
+		var ute *render.UnknownTargetError
+		if errors.As(err, &ute) {
+			valid := "the policy has no targets"
+			if len(ute.Valid) > 0 {
+				valid = "the targets are " + strings.Join(ute.Valid, ", ")
+			}
+			return nil, withHint(err, "%s", valid)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &rendered{outDir: filepath.ToSlash(outDir), all: all, selected: selected}, nil
+}
+
+// findStale fills in r.stale.
+func (r *rendered) findStale() (err error) {
+	r.stale, err = staleFiles(r.outDir, r.all)
+	return err
+}
+
+// policySource names the policy directory (the working directory) in
+// generated headers: relative to the root of its git work tree, "." at the
+// root or outside git. Never absolute, so output does not depend on where
+// the repository is checked out.
+func policySource() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	root := schema.FindWorkTree(wd)
+	if root == "" {
+		return "."
+	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil {
+		return "."
+	}
+	return filepath.ToSlash(rel)
+}
+
+// readExisting reads a file that render may replace.
+func readExisting(name string) ([]byte, fs.FileMode, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s exists and is not a regular file; keyform writes the target's file there", name)
+	}
+	b, err := os.ReadFile(name)
+	return b, fi.Mode().Perm(), err
+}
+
+// staleFiles lists the regular files under outDir that start with the
+// generated-file marker but that no target renders.
+func staleFiles(outDir string, files []render.File) ([]string, error) {
+	current := map[string]bool{}
+	for _, f := range files {
+		current[f.Path] = true
+	}
+	var stale []string
+	err := filepath.WalkDir(filepath.FromSlash(outDir), func(name string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && name == filepath.FromSlash(outDir) {
+			return fs.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return fs.SkipDir
+		}
+		slash := filepath.ToSlash(name)
+		if !d.Type().IsRegular() || current[slash] {
+			return nil
+		}
+		gen, err := startsWithMarker(name)
+		if err != nil {
+			return err
+		}
+		if gen {
+			stale = append(stale, slash)
+		}
+		return nil
+	})
+	slices.Sort(stale)
+	return stale, err
+}
+
+func startsWithMarker(name string) (bool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, len(render.Marker))
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	return render.IsGenerated(buf[:n]), nil
+}
+
+// removeEmptyDirs removes dir and its parents while they are empty, stopping
+// at the output directory itself.
+func removeEmptyDirs(dir, outDir string) {
+	for dir != outDir && dir != "." && dir != "/" && strings.HasPrefix(dir, outDir+"/") {
+		if os.Remove(filepath.FromSlash(dir)) != nil {
+			return
+		}
+		dir = path.Dir(dir)
+	}
+}

@@ -1,0 +1,70 @@
+// Package homemanager renders the module for home_manager targets: a
+// home-manager module that adds the target's keys and substituters to the
+// user's nix.conf with nix.settings.extra-trusted-public-keys and
+// extra-substituters.
+//
+// The extra- settings matter: a user-level trusted-public-keys would
+// replace the system's list instead of adding to it.
+package homemanager
+
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/gen"
+	"github.com/keyform/keyform/render/nixexpr"
+)
+
+var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
+#
+# A home-manager module: add this file to imports in your home configuration.
+# home-manager writes nix.settings to ~/.config/nix/nix.conf only when
+# nix.package is set. The extra- settings add to the keys and substituters
+# the system trusts instead of replacing them.
+#
+# The Nix daemon honours these settings only for users listed in its
+# trusted-users setting; keyform cannot check that for you.
+{ ... }:
+{
+  nix.settings.extra-trusted-public-keys =
+{{- with .Keys}} [
+{{- range .}}
+    {{nixstr .Value}} # {{.Comment}}
+{{- end}}
+  ];
+{{- else}} [ ];
+{{- end}}
+{{- with .Substituters}}
+  nix.settings.extra-substituters = [
+{{- range .}}
+    {{nixstr .Value}}{{with .Comment}} # {{.}}{{end}}
+{{- end}}
+  ];
+{{- end}}
+}
+`))
+
+// Render returns the module for a home_manager target.
+func Render(in gen.Input) ([]byte, error) {
+	t := in.Target
+	if t.Kind != policy.HomeManager {
+		return nil, fmt.Errorf("homemanager: cannot render %s: kind %s is not home_manager", t.ID(), t.Kind)
+	}
+	if t.Exclusive {
+		// Validation rejects this; a user-level list cannot replace the
+		// system's keys, so rendering it would promise what it cannot do.
+		return nil, fmt.Errorf("render %s: exclusive is not supported for home_manager targets", t.ID())
+	}
+	var b bytes.Buffer
+	err := tmpl.Execute(&b, struct {
+		In           gen.Input
+		Keys         []gen.Entry
+		Substituters []gen.Entry
+	}{in, in.Keys(), in.Substituters()})
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
+	}
+	return b.Bytes(), nil
+}

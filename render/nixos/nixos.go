@@ -1,0 +1,79 @@
+// Package nixos renders the module for nixos and darwin targets: a NixOS or
+// nix-darwin module that sets nix.settings.trusted-public-keys (and
+// substituters) to the keys the target trusts.
+//
+// NixOS sets cache.nixos.org's key at normal priority and merges module
+// lists, so the rendered list adds to it. An exclusive target wraps the keys
+// in lib.mkForce instead, so they replace every other definition.
+// Substituters are always added, never forced.
+package nixos
+
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/gen"
+	"github.com/keyform/keyform/render/nixexpr"
+)
+
+var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
+#
+{{- if eq .Kind "darwin"}}
+# A nix-darwin module: add this file to imports in your darwin configuration.
+# It needs nix-darwin to manage Nix (nix.enable = true, the default): with
+# nix.enable = false nix-darwin writes no nix.conf and these settings have no
+# effect. Determinate Nix users: use a nixconf target with
+# path = "/etc/nix/nix.custom.conf" instead.
+{{- else}}
+# A NixOS module: add this file to imports in your NixOS configuration.
+{{- end}}
+#
+{{- if .In.Target.Exclusive}}
+# exclusive = true: lib.mkForce makes these the only trusted public keys, so
+# keys set anywhere else, cache.nixos.org's included, are no longer trusted.
+# Substituters are not forced: they are added to the system's list, and a
+# substituter whose key is not trusted here can no longer be used.
+{{- else}}
+# Module lists are merged, so keys set elsewhere (cache.nixos.org's
+# included) stay trusted.
+{{- end}}
+{ {{if .In.Target.Exclusive}}lib, {{end}}... }:
+{
+  nix.settings.trusted-public-keys = {{if .In.Target.Exclusive}}lib.mkForce {{end}}
+{{- with .Keys}}[
+{{- range .}}
+    {{nixstr .Value}} # {{.Comment}}
+{{- end}}
+  ];
+{{- else}}[ ];
+{{- end}}
+{{- with .Substituters}}
+  nix.settings.substituters = [
+{{- range .}}
+    {{nixstr .Value}}{{with .Comment}} # {{.}}{{end}}
+{{- end}}
+  ];
+{{- end}}
+}
+`))
+
+// Render returns the module for a nixos or darwin target.
+func Render(in gen.Input) ([]byte, error) {
+	t := in.Target
+	if t.Kind != policy.NixOS && t.Kind != policy.Darwin {
+		return nil, fmt.Errorf("nixos: cannot render %s: kind %s is not nixos or darwin", t.ID(), t.Kind)
+	}
+	var b bytes.Buffer
+	err := tmpl.Execute(&b, struct {
+		In           gen.Input
+		Kind         policy.Kind
+		Keys         []gen.Entry
+		Substituters []gen.Entry
+	}{in, t.Kind, in.Keys(), in.Substituters()})
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t.ID(), err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,44 @@
+package schema
+
+import (
+	"fmt"
+	"testing"
+	"testing/fstest"
+
+	"github.com/keyform/keyform/internal/gen"
+)
+
+func benchPolicy(b *testing.B, cfg gen.Config) fstest.MapFS {
+	b.Helper()
+	files, err := gen.Files(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	return fsys
+}
+
+// BenchmarkLoad measures load+validate+resolve at growing sizes; time per
+// op should grow linearly with keys x targets.
+func BenchmarkLoad(b *testing.B) {
+	sizes := []gen.Config{
+		{Catalogs: 10, Keys: 100, Targets: 100, Files: 4, Seed: 1, RotateKey: -1},
+		{Catalogs: 30, Keys: 1000, Targets: 300, Files: 4, Seed: 1, RotateKey: -1},
+		gen.Large,
+	}
+	for _, cfg := range sizes {
+		fsys := benchPolicy(b, cfg)
+		b.Run(fmt.Sprintf("keys=%d/targets=%d", cfg.Keys, cfg.Targets), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res := LoadFS(fsys, ".", Options{Now: testNow})
+				if res.HasErrors() {
+					b.Fatal(res.Diags)
+				}
+			}
+		})
+	}
+}
