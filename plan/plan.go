@@ -520,6 +520,8 @@ func (p *Plan) Summary() string {
 			r = append(r, fmt.Sprintf("%d %s", w, map[bool]string{true: "warning", false: "warnings"}[w == 1]))
 		}
 		s += "; risks: " + strings.Join(r, ", ")
+	} else {
+		s += "; no risks flagged"
 	}
 	return s
 }
