@@ -233,7 +233,7 @@ func keyRef(k *policy.Key) KeyRef {
 }
 
 func (c *comparison) keys() {
-	labels := unionSorted(labelsOf(c.base.Keys), labelsOf(c.head.Keys))
+	labels := unionSorted(keyLabels(c.base.Keys), keyLabels(c.head.Keys))
 	headFingerprints := map[string]bool{}
 	for _, k := range c.head.Keys {
 		headFingerprints[k.Fingerprint] = true
@@ -314,7 +314,7 @@ func (c *comparison) keyFields(b, h *policy.Key) KeyChange {
 }
 
 func (c *comparison) catalogs() {
-	labels := unionSorted(labelsOf(c.base.Catalogs), labelsOf(c.head.Catalogs))
+	labels := unionSorted(catalogLabels(c.base.Catalogs), catalogLabels(c.head.Catalogs))
 	for _, label := range labels {
 		b, h := c.base.Catalog(label), c.head.Catalog(label)
 		cc := CatalogChange{Label: label, SubstitutersAdded: []string{}, SubstitutersRemoved: []string{}, ActiveKeysAfter: len(c.headActive[label])}
@@ -453,19 +453,18 @@ func refStrings(refs []policy.Ref) []string {
 	return s
 }
 
-type labelled interface {
-	*policy.Key | *policy.Catalog
+func keyLabels(ks []*policy.Key) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.Label
+	}
+	return out
 }
 
-func labelsOf[T labelled](items []T) []string {
-	var out []string
-	for _, it := range items {
-		switch v := any(it).(type) {
-		case *policy.Key:
-			out = append(out, v.Label)
-		case *policy.Catalog:
-			out = append(out, v.Label)
-		}
+func catalogLabels(cs []*policy.Catalog) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Label
 	}
 	return out
 }

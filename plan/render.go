@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -105,11 +106,11 @@ func keyChangeWord(k KeyChange) string {
 		return k.Change
 	}
 	switch {
-	case has(k.Fields, FieldPublicKey):
+	case slices.Contains(k.Fields, FieldPublicKey):
 		return "PUBLIC KEY REPLACED"
-	case has(k.Fields, FieldState) && k.After.State == "retired":
+	case slices.Contains(k.Fields, FieldState) && k.After.State == "retired":
 		return "retired"
-	case has(k.Fields, FieldState):
+	case slices.Contains(k.Fields, FieldState):
 		return "reactivated"
 	}
 	return Modified
@@ -162,15 +163,6 @@ func sign(change string) string {
 		return "-"
 	}
 	return "~"
-}
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func onOff(b bool) string {

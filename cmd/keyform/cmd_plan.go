@@ -115,6 +115,9 @@ func loadBaseRev(e *env, rev string) (*policy.Policy, error) {
 	switch {
 	case errors.Is(err, gitfs.ErrNotRepository):
 		return nil, withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")
+	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
+		return nil, withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
+			"commit the policy first, or compare with --base-dir DIR")
 	case errors.Is(err, gitfs.ErrUnknownRevision):
 		return nil, withHint(fmt.Errorf("unknown git revision %q", rev),
 			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")

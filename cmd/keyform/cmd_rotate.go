@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/keyform/keyform/keys"
@@ -140,7 +141,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		fmt.Fprintf(e.stderr, "keyform: key.%s added next to key.%s in the trust list of %s\n", nk.Label, old.Label, strings.Join(trustedBy, ", "))
 	}
 	for _, pub := range p.Publishers {
-		if containsString(pub.Keys, old.Label) {
+		if slices.Contains(pub.Keys, old.Label) {
 			fmt.Fprintf(e.stderr, "keyform: publisher %s signs with key.%s; add key.%s to its keys when it should sign with the new key\n", pub.Label, old.Label, nk.Label)
 		}
 	}
@@ -217,13 +218,4 @@ func findKey(p *policy.Policy, label string) (*policy.Key, error) {
 		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
 	}
 	return k, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
