@@ -25,7 +25,8 @@ active: machines must trust the new key before anything is signed with it.
 Once they do, retire the old key with "keyform retire KEY", as its own
 reviewed change.
 
-Defaults, each overridable:
+Defaults, each overridable (a name or label already taken moves on to the
+next number):
   --name             KEY's Nix name with its trailing -N incremented
                      (cache.example.org-1 -> cache.example.org-2; else -2 is
                      appended)
