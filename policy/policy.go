@@ -90,7 +90,10 @@ type Key struct {
 	PublicKeyFile string
 	// PrivateKeyPath is absolute; "" when the policy does not say.
 	PrivateKeyPath string
-	State          KeyState
+	// SealedFile is where `keyform seal` writes the age-encrypted private
+	// key, relative to the policy dir: <sealed_dir>/<label>.age.
+	SealedFile string
+	State      KeyState
 	// Expires is the zero time when the key does not expire.
 	Expires time.Time
 	Pos     Pos
@@ -153,12 +156,24 @@ func (t *Target) ID() string { return string(t.Kind) + "." + t.Label }
 
 // Publisher is a person or machine that signs with private keys.
 type Publisher struct {
-	Label          string
-	Keys           []string // key labels, sorted
+	Label string
+	Keys  []string // key labels, sorted
+	// DefaultKey is the first key listed in keys: the one Flox signs with
+	// unless a catalog needs another.
+	DefaultKey     string
 	Recipients     []string // age or SSH public keys, as declared
 	Flox           bool
 	PrivateKeyPath string // absolute override, or ""
 	Pos            Pos
+}
+
+// KeyPath is the absolute path where the publisher keeps k's private key:
+// the publisher's private_key_path override, else the key's own, else "".
+func (pub *Publisher) KeyPath(k *Key) string {
+	if pub.PrivateKeyPath != "" {
+		return pub.PrivateKeyPath
+	}
+	return k.PrivateKeyPath
 }
 
 // SortKeys orders keys as every rendered output lists them: by catalog
@@ -195,6 +210,18 @@ func (p *Policy) Target(id string) *Target {
 		}
 	}
 	return nil
+}
+
+// PublishersOf returns the publishers that sign with the key labelled
+// label, in label order.
+func (p *Policy) PublishersOf(label string) []*Publisher {
+	var pubs []*Publisher
+	for _, pub := range p.Publishers {
+		if slices.Contains(pub.Keys, label) {
+			pubs = append(pubs, pub)
+		}
+	}
+	return pubs
 }
 
 // Publisher returns the publisher with the given label, or nil.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/seal"
 )
 
 var rootSchema = &hcl.BodySchema{
@@ -100,6 +101,8 @@ type publisherDecl struct {
 	block   *hcl.Block
 	content *hcl.BodyContent
 	p       *policy.Publisher
+	// recipientRanges[i] is where p.Recipients[i] is declared.
+	recipientRanges []hcl.Range
 }
 
 func (l *loader) errorf(subject *hcl.Range, summary, detail string, args ...any) {
@@ -179,6 +182,7 @@ func (l *loader) load() {
 	for _, b := range publisherBlocks {
 		l.decodePublisher(b)
 	}
+	l.checkRecipientMix()
 	if !l.diags.HasErrors() {
 		// Only worth saying once the policy is otherwise right.
 		l.checkCatalogsHaveKeys(byCatalog)
@@ -270,6 +274,7 @@ func (l *loader) declareKey(b *hcl.Block) {
 	content, diags := b.Body.Content(keySchema)
 	l.diags = append(l.diags, diags...)
 	k := &policy.Key{Label: b.Labels[0], Name: b.Labels[0], State: policy.Active, Pos: pos(b.DefRange)}
+	k.SealedFile = filepath.Join(l.policy.Settings.SealedDir, k.Label+".age")
 	l.keys[k.Label] = &keyDecl{block: b, content: content, k: k}
 	l.policy.Keys = append(l.policy.Keys, k)
 }
@@ -803,7 +808,8 @@ func (l *loader) decodePublisher(b *hcl.Block) {
 	content, diags := b.Body.Content(publisherSchema)
 	l.diags = append(l.diags, diags...)
 	p := &policy.Publisher{Label: b.Labels[0], Pos: pos(b.DefRange)}
-	l.publishers[p.Label] = &publisherDecl{block: b, content: content, p: p}
+	d := &publisherDecl{block: b, content: content, p: p}
+	l.publishers[p.Label] = d
 	if attr := content.Attributes["keys"]; attr != nil {
 		exprs, diags := hcl.ExprList(attr.Expr)
 		if diags.HasErrors() {
@@ -819,26 +825,20 @@ func (l *loader) decodePublisher(b *hcl.Block) {
 				l.errorf(e.Range().Ptr(), "Retired key published", "Key %q is retired; publisher %q must not sign with it. Remove key.%s from keys.", k.Label, p.Label, k.Label)
 				continue
 			}
+			if p.DefaultKey == "" {
+				p.DefaultKey = k.Label
+			}
 			if !slices.Contains(p.Keys, k.Label) {
 				p.Keys = append(p.Keys, k.Label)
 			}
 		}
 		slices.Sort(p.Keys)
-		if len(exprs) == 0 {
+		if len(exprs) == 0 && !diags.HasErrors() {
 			l.errorf(attr.Expr.Range().Ptr(), "Publisher without keys", "Publisher %q lists no keys. List the keys it signs with, for example keys = [key.NAME].", p.Label)
 		}
 	}
 	if attr := content.Attributes["recipients"]; attr != nil {
-		if v, ok := l.evalAttr(attr, cty.List(cty.String)); ok {
-			for _, r := range v.AsValueSlice() {
-				s := r.AsString()
-				if err := checkRecipient(s); err != nil {
-					l.errorf(attr.Expr.Range().Ptr(), "Invalid recipient", "Publisher %q: %s.", p.Label, err)
-					continue
-				}
-				p.Recipients = append(p.Recipients, s)
-			}
-		}
+		l.decodeRecipients(d, attr)
 	}
 	if attr := content.Attributes["flox"]; attr != nil {
 		if v, ok := l.evalAttr(attr, cty.Bool); ok {
@@ -850,17 +850,95 @@ func (l *loader) decodePublisher(b *hcl.Block) {
 		if v != "" && l.checkPrivatePath(attr, v) {
 			p.PrivateKeyPath = filepath.Clean(v)
 		}
+		if len(p.Keys) > 1 {
+			l.errorf(attr.Expr.Range().Ptr(), "private_key_path with several keys", "Publisher %q signs with %d keys, but its private_key_path names one file, and each key needs its own. Remove private_key_path here and set it on each key instead.", p.Label, len(p.Keys))
+		}
+	}
+	if attr := content.Attributes["flox"]; attr != nil && p.Flox {
+		for _, label := range p.Keys {
+			if k := l.keys[label].k; p.KeyPath(k) == "" {
+				l.errorf(attr.Range.Ptr(), "Flox needs a private key path", "Publisher %q has flox = true, and Flox signs with a key file at an absolute path, but key %q has no private_key_path. Add private_key_path = \"/home/%s/.config/keyform/%s.key\" to the key or to the publisher.", p.Label, k.Label, p.Label, k.Name)
+			}
+		}
 	}
 	l.policy.Publishers = append(l.policy.Publishers, p)
 }
 
-// checkRecipient is replaced by age-aware parsing where publishers are
-// supported; here it only rejects what can never be a recipient.
-var checkRecipient = func(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return fmt.Errorf("a recipient is empty")
+// decodeRecipients checks each recipient with the same parser seal uses,
+// so a policy that validates can always be sealed; each diagnostic points
+// at its list element.
+func (l *loader) decodeRecipients(d *publisherDecl, attr *hcl.Attribute) {
+	p := d.p
+	exprs, diags := hcl.ExprList(attr.Expr)
+	if diags.HasErrors() {
+		l.errorf(attr.Expr.Range().Ptr(), "recipients is not a list", "recipients takes a list of public keys in brackets, for example recipients = [\"age1...\", \"ssh-ed25519 AAAA... %s@laptop\"].", p.Label)
+		return
 	}
-	return nil
+	if len(exprs) == 0 {
+		l.warnf(attr.Expr.Range().Ptr(), "Publisher without recipients", "Publisher %q has an empty recipients list, so keyform seal cannot give it its keys. Add its age or SSH public key, or remove recipients if it gets its keys another way.", p.Label)
+		return
+	}
+	seen := map[string]hcl.Range{}
+	for _, e := range exprs {
+		r := e.Range()
+		if !l.checkRefs(e) {
+			continue
+		}
+		v, diags := e.Value(l.ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		if v.IsNull() || v.Type() != cty.String {
+			l.errorf(&r, "Invalid recipient", "Each recipient is a quoted public key string, such as \"age1...\" or \"ssh-ed25519 AAAA... %s@laptop\".", p.Label)
+			continue
+		}
+		s := v.AsString()
+		if seal.LooksSecret(s) {
+			l.redact(r)
+		}
+		if _, err := seal.ParseRecipient(s); err != nil {
+			l.errorf(&r, "Invalid recipient", "Publisher %q: %s.", p.Label, err)
+			continue
+		}
+		c := seal.Canonical(s)
+		if prev, dup := seen[c]; dup {
+			l.warnf(&r, "Duplicate recipient", "Publisher %q lists this public key twice (first at %s); remove one.", p.Label, rangeLoc(prev))
+			continue
+		}
+		seen[c] = r
+		p.Recipients = append(p.Recipients, s)
+		d.recipientRanges = append(d.recipientRanges, r)
+	}
+}
+
+// checkRecipientMix refuses keys sealed to both post-quantum and classic
+// recipients: age will not mix them, since the classic ones would undo the
+// post-quantum protection, so seal would fail later.
+func (l *loader) checkRecipientMix() {
+	for _, k := range l.policy.Keys {
+		var pq, classic *hcl.Range
+		var pqPub, classicPub string
+		for _, label := range mapKeys(l.publishers) {
+			d := l.publishers[label]
+			if !slices.Contains(d.p.Keys, k.Label) {
+				continue
+			}
+			for i, r := range d.p.Recipients {
+				rng := d.recipientRanges[i]
+				if seal.IsPostQuantum(r) {
+					if pq == nil {
+						pq, pqPub = &rng, label
+					}
+				} else if classic == nil {
+					classic, classicPub = &rng, label
+				}
+			}
+		}
+		if pq != nil && classic != nil {
+			l.errorf(pq, "Post-quantum and classic recipients mixed", "Key %q would be sealed to this post-quantum recipient (publisher %q) and to classic ones such as the one at %s (publisher %q). age refuses to mix them, because the classic recipients would undo the post-quantum protection. Give every publisher of %q post-quantum keys (age-keygen -pq), or none.", k.Label, pqPub, rangeLoc(*classic), classicPub, k.Label)
+		}
+	}
 }
 
 func capitalize(s string) string {

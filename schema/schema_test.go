@@ -133,6 +133,19 @@ func dumpResolved(p *policy.Policy) string {
 	}
 	for _, pub := range p.Publishers {
 		fmt.Fprintf(&b, "publisher %s keys=%v recipients=%d flox=%v private=%s\n", pub.Label, pub.Keys, len(pub.Recipients), pub.Flox, pub.PrivateKeyPath)
+		if pub.DefaultKey != "" {
+			fmt.Fprintf(&b, "  default key %s\n", pub.DefaultKey)
+		}
+		for _, r := range pub.Recipients {
+			if len(r) > 40 {
+				r = r[:30] + "..." + r[len(r)-6:]
+			}
+			fmt.Fprintf(&b, "  recipient %s\n", r)
+		}
+		for _, label := range pub.Keys {
+			k := p.Key(label)
+			fmt.Fprintf(&b, "  key %s path=%s sealed=%s\n", label, pub.KeyPath(k), k.SealedFile)
+		}
 	}
 	return b.String()
 }
@@ -171,5 +184,28 @@ func TestSecretNeverEchoed(t *testing.T) {
 		if strings.Contains(out.String(), secret[i:i+8]) {
 			t.Fatalf("diagnostics echo part of the secret key (%q):\n%s", secret[i:i+8], out.String())
 		}
+	}
+}
+
+// An age secret key pasted as a recipient is redacted from snippets too.
+func TestAgeSecretNeverEchoed(t *testing.T) {
+	ar, err := txtar.ParseFile("testdata/fail_recipients.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		if f.Name != "diagnostics" {
+			os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644)
+		}
+	}
+	res := Load(dir, Options{Now: testNow})
+	var out bytes.Buffer
+	res.WriteDiagnostics(&out, 0, false)
+	if !res.HasErrors() {
+		t.Fatal("policy with a pasted age secret key loaded")
+	}
+	if strings.Contains(out.String(), "AGE-SECRET-KEY") || strings.Contains(out.String(), "QQQQQQQQ") {
+		t.Fatalf("diagnostics echo the pasted age secret key:\n%s", out.String())
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -150,6 +151,21 @@ func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, err
 	if err != nil {
 		return nil, err
 	}
+	// Flox publisher setups are rendered with the targets (issue 6).
+	fx, err := flox.Files(p, flox.Options{Source: opts.Source, OutputDir: outDir})
+	if err != nil {
+		return nil, err
+	}
+	owner := map[string]string{}
+	for _, f := range all {
+		owner[strings.ToLower(f.Path)] = f.Target
+	}
+	for _, f := range fx {
+		if t, dup := owner[strings.ToLower(f.Path)]; dup {
+			return nil, fmt.Errorf("target %s and the Flox setup of publisher %s both render to %s; give the target another output", t, f.Publisher, f.Path)
+		}
+		all = append(all, render.File{Target: "publisher." + f.Publisher, Path: f.Path, Content: f.Content})
+	}
 	selected := all
 	if len(ids) > 0 {
 		selected, err = render.Files(p, opts, ids)
@@ -182,6 +198,11 @@ func policySource() string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "."
+	}
+	// Resolve symlinks (macOS's /tmp, say) so the path is relative to
+	// the real work tree.
+	if real, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = real
 	}
 	root := schema.FindWorkTree(wd)
 	if root == "" {

@@ -143,7 +143,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	}
 	for _, pub := range p.Publishers {
 		if slices.Contains(pub.Keys, old.Label) {
-			fmt.Fprintf(e.stderr, "keyform: publisher %s signs with key.%s; add key.%s to its keys when it should sign with the new key\n", pub.Label, old.Label, nk.Label)
+			fmt.Fprintf(e.stderr, "keyform: publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"\n", pub.Label, old.Label, nk.Label, nk.Label)
 		}
 	}
 	fmt.Fprintf(e.stderr, "next: review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"\n", nk.Name, old.Label)

@@ -8,9 +8,14 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/keyform/keyform/internal/atomicfile"
 )
 
 // Run "go test ./cmd/keyform -update" to rewrite failing golden sections of
@@ -28,6 +33,7 @@ func TestMain(m *testing.M) {
 				copy(s[:], seed)
 				e.rand = mrand.NewChaCha8(s)
 			}
+			setTestHooks()
 			os.Exit(run(os.Args[1:], e))
 		},
 	})
@@ -45,12 +51,19 @@ func TestScripts(t *testing.T) {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("KEYFORM_NOW", "2026-11-25")
 			e.Setenv("KEYFORM_TEST_SEED", "keyform")
+			// apply: print the Linux restart command with sudo and find
+			// no daemon unless a script creates this file.
+			e.Setenv("KEYFORM_TEST_OS", "linux")
+			e.Setenv("KEYFORM_TEST_EUID", "1000")
+			e.Setenv("NIX_DAEMON_SOCKET_PATH", e.WorkDir+"/daemon-socket")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "nix":
 				return haveNix()
+			case "root":
+				return os.Geteuid() == 0, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -58,6 +71,9 @@ func TestScripts(t *testing.T) {
 			"envsubst":   cmdEnvsubst,
 			"unenvsubst": cmdUnenvsubst,
 			"mode":       cmdMode,
+			"identity":   cmdIdentity,
+			"chown":      cmdChown,
+			"owner":      cmdOwner,
 		},
 	})
 }
@@ -117,5 +133,62 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	got := fmt.Sprintf("%04o", fi.Mode().Perm())
 	if (got == args[1]) == neg {
 		ts.Fatalf("%s has mode %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	}
+}
+
+// chown PATH UID GID changes a file's owner (scripts check it with [root]).
+func cmdChown(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: chown PATH UID GID")
+	}
+	uid, err1 := strconv.Atoi(args[1])
+	gid, err2 := strconv.Atoi(args[2])
+	if err1 != nil || err2 != nil {
+		ts.Fatalf("usage: chown PATH UID GID")
+	}
+	ts.Check(os.Chown(ts.MkAbs(args[0]), uid, gid))
+}
+
+// owner PATH UID GID checks a file's owner and group.
+func cmdOwner(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: owner PATH UID GID")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	uid, gid, _ := atomicfile.Owner(fi)
+	if got := fmt.Sprintf("%d %d", uid, gid); got != args[1]+" "+args[2] {
+		ts.Fatalf("%s is owned by %s, want %s %s", args[0], got, args[1], args[2])
+	}
+}
+
+// setTestHooks points apply's OS-dependent parts at KEYFORM_TEST_*
+// variables, which only the test binary reads: KEYFORM_TEST_OS (linux,
+// darwin), KEYFORM_TEST_EUID, KEYFORM_TEST_RESTART=print (print restart
+// commands instead of running them) and KEYFORM_TEST_APPLY_PAUSE (a
+// duration apply waits between reading and writing the file).
+func setTestHooks() {
+	if v := os.Getenv("KEYFORM_TEST_OS"); v != "" {
+		goos = v
+	}
+	if v := os.Getenv("KEYFORM_TEST_EUID"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			panic(err)
+		}
+		geteuid = func() int { return n }
+	}
+	if os.Getenv("KEYFORM_TEST_RESTART") == "print" {
+		runCommand = func(e *env, argv []string) error {
+			fmt.Fprintf(e.stderr, "test: ran %s\n", strings.Join(argv, " "))
+			return nil
+		}
+	}
+	if v := os.Getenv("KEYFORM_TEST_APPLY_PAUSE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			panic(err)
+		}
+		applyPause = d
 	}
 }

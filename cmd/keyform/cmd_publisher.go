@@ -1,0 +1,214 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/keyform/keyform/keys"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/flox"
+	"github.com/keyform/keyform/schema"
+)
+
+func init() {
+	register(&command{
+		name:  "publisher setup",
+		args:  "NAME [--identity FILE] [--force]",
+		short: "install a publisher's keys from their sealed files and configure Flox",
+		long: `Sets up a publisher's machine in one step:
+
+  1. unseals each of the publisher's keys with --identity (your age identity
+     file or SSH private key) to its absolute path: the publisher's
+     private_key_path, else the key's; mode 0600. A key already installed
+     there is checked instead (--force replaces it);
+  2. proves each installed key matches its public key (as "keys check");
+  3. with flox = true, runs "flox config --set publish.signing_private_key
+     PATH" for the publisher's default key (the first it lists) when flox is
+     on PATH, and prints the command otherwise.
+
+Run it again at any time: it only checks what is already in place.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var o setupOpts
+			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key to unseal with")
+			fs.BoolVar(&o.force, "force", false, "replace key files that already exist")
+			return func(e *env, args []string) error { return runPublisherSetup(e, o, args) }
+		},
+	})
+	register(&command{
+		name:  "publisher flox",
+		args:  "NAME [--toml]",
+		short: "print a publisher's Flox setup script (or flox.toml fragment)",
+		long: `Prints the Flox setup that "keyform render" writes to OUTPUT_DIR/flox/NAME.sh
+for a publisher with flox = true: the "flox config --set
+publish.signing_private_key" command for its default key and the
+"flox publish --signing-private-key" form for its other keys. --toml prints
+OUTPUT_DIR/flox/NAME.toml instead, the same setting as a flox.toml fragment.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			asTOML := fs.Bool("toml", false, "print the flox.toml fragment")
+			return func(e *env, args []string) error { return runPublisherFlox(e, *asTOML, args) }
+		},
+	})
+}
+
+type setupOpts struct {
+	identity string
+	force    bool
+}
+
+func policyPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
+	pub := p.Publisher(label)
+	if pub == nil {
+		labels := make([]string, len(p.Publishers))
+		for i, pub := range p.Publishers {
+			labels[i] = pub.Label
+		}
+		hint := "declare it with a publisher \"" + label + "\" { ... } block"
+		if len(labels) > 0 {
+			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
+		}
+		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
+	}
+	return pub, nil
+}
+
+func runPublisherFlox(e *env, asTOML bool, args []string) error {
+	if len(args) != 1 {
+		return usagef("publisher flox takes one publisher NAME")
+	}
+	p, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	pub, err := policyPublisher(p, args[0])
+	if err != nil {
+		return err
+	}
+	if !pub.Flox {
+		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
+	}
+	render := flox.Render
+	if asTOML {
+		render = flox.TOML
+	}
+	out, err := render(p, pub, policySource())
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}
+
+type setupStep struct {
+	key     *policy.Key
+	path    string
+	install *keys.SecretKey // nil when the installed file is only checked
+}
+
+func runPublisherSetup(e *env, o setupOpts, args []string) error {
+	if len(args) != 1 {
+		return usagef("publisher setup takes one publisher NAME")
+	}
+	p, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	pub, err := policyPublisher(p, args[0])
+	if err != nil {
+		return err
+	}
+	// Decrypt and check everything first: a failure leaves nothing written.
+	var steps []setupStep
+	var ids []age.Identity
+	for _, label := range pub.Keys {
+		k, err := policyKey(p, label)
+		if err != nil {
+			return err
+		}
+		path := pub.KeyPath(k)
+		if path == "" {
+			return withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
+				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
+		}
+		if err := checkOutsideRepo(path); err != nil {
+			return err
+		}
+		step := setupStep{key: k, path: path}
+		if _, err := os.Lstat(path); err == nil && !o.force {
+			steps = append(steps, step)
+			continue
+		}
+		if o.identity == "" {
+			return withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
+				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
+		}
+		if ids == nil {
+			// Read once, so a passphrase is asked for at most once.
+			if ids, err = readIdentities(e, o.identity); err != nil {
+				return err
+			}
+		}
+		if step.install, err = openSealedKey(k, ids, o.identity); err != nil {
+			return err
+		}
+		steps = append(steps, step)
+	}
+	mismatch := false
+	for _, s := range steps {
+		if s.install != nil {
+			if err := installSecretKey(e, s.key, s.install, s.path, o.force); err != nil {
+				return err
+			}
+			continue
+		}
+		res, err := checkSecretFile(e, s.key, s.path)
+		if err != nil {
+			return err
+		}
+		if !res.match {
+			mismatch = true
+			fmt.Fprintln(e.stdout, res.message)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, matchSuffix(res.message, s.key.Label, s.path))
+	}
+	if mismatch {
+		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
+			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
+	}
+	if !pub.Flox {
+		return nil
+	}
+	return configureFlox(e, p, pub)
+}
+
+// configureFlox makes the publisher's default key Flox's signing key, by
+// running flox itself when it is installed.
+func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
+	k := p.Key(pub.DefaultKey)
+	path := pub.KeyPath(k)
+	cmdline := flox.ConfigCommand(path)
+	floxBin, err := exec.LookPath("flox")
+	if err != nil {
+		fmt.Fprintf(e.stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
+	} else {
+		cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
+		cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
+		if err := cmd.Run(); err != nil {
+			return withHint(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)
+		}
+		fmt.Fprintf(e.stdout, "ran: %s\n", cmdline)
+	}
+	for _, label := range pub.Keys {
+		if label == pub.DefaultKey {
+			continue
+		}
+		o := p.Key(label)
+		fmt.Fprintf(e.stdout, "to sign with %s instead (catalog %s): %s PACKAGE\n", o.Label, orDash(o.Catalog), flox.PublishCommand(pub.KeyPath(o)))
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package nixconf
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SyntaxError is a line Nix refuses to load. Nix stops at the first one
+// and loads nothing, so a file with one is not usable nix.conf.
+type SyntaxError struct {
+	Path string
+	Line int
+	// Text is the line as Nix quotes it: without its comment and line ending.
+	Text   string
+	Reason string
+}
+
+func (e *SyntaxError) Error() string {
+	// Nix 2.8 says "illegal configuration line 'a=b' in '/etc/nix/nix.conf'"
+	// (newer versions "syntax error in configuration line"); keyform leads
+	// with file:line and adds why.
+	return fmt.Sprintf("%s:%d: illegal configuration line '%s': %s", e.Path, e.Line, e.Text, e.Reason)
+}
+
+// Parse reads nix.conf text the way Nix's parser (applyConfig in
+// src/libutil/config.cc) does. It always returns a File whose String is
+// data; the error is the first *SyntaxError, if any line is illegal.
+// Includes are not followed here: see Evaluate.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Path: path}
+	s := string(data)
+	for len(s) > 0 {
+		n := strings.IndexByte(s, '\n') + 1
+		if n == 0 {
+			n = len(s)
+		}
+		f.Lines = append(f.Lines, parseLine(s[:n]))
+		s = s[n:]
+	}
+	return f, f.Err()
+}
+
+// Err returns the first illegal line as a *SyntaxError, or nil.
+func (f *File) Err() error {
+	if errs := f.Errors(); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// Errors returns every illegal line, where Nix would report the first.
+func (f *File) Errors() []*SyntaxError {
+	var errs []*SyntaxError
+	for i, l := range f.Lines {
+		if l.Kind == Illegal {
+			errs = append(errs, &SyntaxError{Path: f.Path, Line: i + 1, Text: l.code(), Reason: l.Reason})
+		}
+	}
+	return errs
+}
+
+// code is the line up to its comment, as Nix quotes it in errors.
+func (l *Line) code() string {
+	t := strings.TrimSuffix(l.Raw, "\n")
+	if i := strings.IndexByte(t, '#'); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+// isSep reports Nix's word separators (tokenizeString's default " \t\n\r").
+// Other white space, such as a form feed or a non-breaking space, is part of
+// a word.
+func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// parseLine classifies one line, raw including its "\n".
+func parseLine(raw string) *Line {
+	l := &Line{Raw: raw}
+	code := l.code()
+	for i := 0; i < len(code); {
+		if isSep(code[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(code) && !isSep(code[j]) {
+			j++
+		}
+		l.toks = append(l.toks, [2]int{i, j})
+		i = j
+	}
+	words := make([]string, len(l.toks))
+	for i, t := range l.toks {
+		words[i] = raw[t[0]:t[1]]
+	}
+	switch {
+	case len(words) == 0:
+		l.Kind = Blank
+	case len(words) == 1:
+		l.Kind = Illegal
+		l.Reason = illegalReason(words[0])
+	case words[0] == "include" || words[0] == "!include":
+		if len(words) != 2 {
+			l.Kind = Illegal
+			l.Reason = fmt.Sprintf("%s takes exactly one path", words[0])
+			break
+		}
+		l.Kind, l.Name, l.Values = Include, words[0], words[1:2]
+	case words[1] != "=":
+		l.Kind = Illegal
+		l.Reason = illegalReason(words[0] + " " + words[1])
+	default:
+		l.Kind, l.Name, l.Values = Setting, words[0], words[2:]
+	}
+	return l
+}
+
+func illegalReason(start string) string {
+	if i := strings.IndexByte(start, '='); i >= 0 {
+		return fmt.Sprintf("Nix needs white space on both sides of '=' (write '%s = ...')", strings.TrimSpace(start[:i]))
+	}
+	return "a setting is NAME = VALUE, with white space on both sides of '='"
+}

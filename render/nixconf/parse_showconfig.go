@@ -1,0 +1,111 @@
+package nixconf
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// ShownConfig is a machine's effective configuration as printed by
+// "nix config show" (Nix 2.20 and later) or "nix show-config", in text
+// ("name = v1 v2" lines, sorted) or JSON ({"name": {"value": ...}}) form.
+type ShownConfig struct {
+	// Format is "json" or "text".
+	Format string
+	values map[string][]string
+}
+
+// List returns the words of a list setting, and whether the input has it.
+func (c *ShownConfig) List(name string) ([]string, bool) {
+	v, ok := c.values[name]
+	return v, ok
+}
+
+// ParseShowConfig reads "nix config show" or "nix show-config" output,
+// detecting JSON by its leading "{". It requires a trusted-public-keys
+// setting, which every Nix prints, so that some other text is not taken for
+// an empty configuration.
+func ParseShowConfig(data []byte) (*ShownConfig, error) {
+	var c *ShownConfig
+	var err error
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		c, err = parseShowConfigJSON(data)
+	} else {
+		c, err = parseShowConfigText(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := c.values[trustedKeys.name]; !ok {
+		return nil, fmt.Errorf("no trusted-public-keys setting in the input; is it the output of \"nix config show\"?")
+	}
+	return c, nil
+}
+
+func parseShowConfigText(data []byte) (*ShownConfig, error) {
+	c := &ShownConfig{Format: "text", values: map[string][]string{}}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		// Warnings Nix prints on stderr end up here when a user
+		// captures both streams.
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "warning:") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " = ")
+		if !ok {
+			// An empty value prints as "name = "; an editor may have
+			// trimmed the trailing space.
+			name, ok = strings.CutSuffix(line, " =")
+		}
+		if !ok || name == "" || strings.ContainsAny(name, " \t=") {
+			return nil, fmt.Errorf("line %d: %q is not a \"name = value\" line of nix config show", i+1, truncate(line, 60))
+		}
+		c.values[name] = words(value)
+	}
+	return c, nil
+}
+
+// words splits a value the way Nix splits list settings.
+func words(s string) []string {
+	out := []string{}
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r < 0x80 && isSep(byte(r)) }) {
+		out = append(out, w)
+	}
+	return out
+}
+
+func parseShowConfigJSON(data []byte) (*ShownConfig, error) {
+	var raw map[string]struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("invalid JSON from nix config show --json: %v", err)
+	}
+	c := &ShownConfig{Format: "json", values: map[string][]string{}}
+	for _, st := range settings {
+		r, ok := raw[st.name]
+		if !ok {
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(r.Value, &list); err != nil {
+			var s string
+			if err2 := json.Unmarshal(r.Value, &s); err2 != nil {
+				return nil, fmt.Errorf("%s: value is not a list of strings: %s", st.name, truncate(string(r.Value), 60))
+			}
+			list = words(s)
+		}
+		// Items come from nix.conf words, so they hold no separators;
+		// splitting again keeps that true for any input.
+		c.values[st.name] = words(strings.Join(list, " "))
+	}
+	return c, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

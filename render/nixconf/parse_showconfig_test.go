@@ -1,0 +1,97 @@
+package nixconf
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseShowConfig(t *testing.T) {
+	text := "allowed-users = *\nbuilders = \nsubstituters = https://cache.nixos.org/ https://a.example\r\ntrusted-public-keys = a:1 b:2\nwarn-dirty = true\n"
+	js := `{"substituters":{"aliases":["binary-caches"],"defaultValue":[],"value":["https://cache.nixos.org/","https://a.example"]},
+	        "trusted-public-keys":{"value":["a:1","b:2"]},"max-jobs":{"value":4}}`
+	for _, in := range []string{text, "warning: unknown setting 'x'\n" + text, "  \n" + js} {
+		c, err := ParseShowConfig([]byte(in))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		keys, _ := c.List("trusted-public-keys")
+		subs, _ := c.List("substituters")
+		if !slices.Equal(keys, []string{"a:1", "b:2"}) || !slices.Equal(subs, []string{"https://cache.nixos.org/", "https://a.example"}) {
+			t.Errorf("%s: keys %q subs %q", c.Format, keys, subs)
+		}
+	}
+	c, err := ParseShowConfig([]byte("trusted-public-keys =\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.List("trusted-public-keys"); !ok || len(v) != 0 {
+		t.Errorf("empty value: %q %v", v, ok)
+	}
+	for _, bad := range []string{
+		"",
+		"max-jobs = 1\n",                    // no trusted-public-keys
+		"trusted-public-keys = a\nhello\n",  // not a setting line
+		"error: unrecognised flag '--json'", // nix failed
+		`{"trusted-public-keys": {"value": 3}}`,
+		`{"trusted-public-keys": `,
+	} {
+		if _, err := ParseShowConfig([]byte(bad)); err == nil {
+			t.Errorf("%q: parsed, want an error", bad)
+		}
+	}
+	_, err = ParseShowConfig([]byte("trusted-public-keys = a\nhello world\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2:") {
+		t.Errorf("error %v should name line 2", err)
+	}
+}
+
+// TestParseShowConfigRealNix reads both output forms of the installed Nix.
+func TestParseShowConfigRealNix(t *testing.T) {
+	requireNix(t)
+	dir := t.TempDir()
+	conf := "trusted-public-keys = " + keyAcme1 + " " + keyOther + "\nextra-substituters = https://cache.acme.example\n"
+	if err := os.WriteFile(filepath.Join(dir, "nix.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := nixShowConfig(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(m)
+	text := showConfigText(t, dir)
+	for _, in := range [][]byte{js, text} {
+		c, err := ParseShowConfig(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, _ := c.List("trusted-public-keys")
+		subs, _ := c.List("substituters")
+		if !slices.Equal(keys, []string{keyAcme1, keyOther}) || !slices.Equal(subs, []string{"https://cache.nixos.org/", "https://cache.acme.example"}) {
+			t.Errorf("%s: keys %q subs %q", c.Format, keys, subs)
+		}
+	}
+}
+
+func FuzzParseShowConfig(f *testing.F) {
+	f.Add([]byte("builders = \ntrusted-public-keys = a:1 b:2\n"))
+	f.Add([]byte(`{"trusted-public-keys":{"value":["a:1"]},"substituters":{"value":"x y"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseShowConfig(data)
+		if err != nil {
+			return
+		}
+		keys, ok := c.List("trusted-public-keys")
+		if !ok || keys == nil {
+			t.Fatalf("parsed without trusted-public-keys: %q", data)
+		}
+		for _, k := range keys {
+			if k == "" || strings.ContainsAny(k, " \t\r\n") {
+				t.Fatalf("word %q has a separator", k)
+			}
+		}
+	})
+}
