@@ -35,6 +35,8 @@ type Plan struct {
 	Targets  []TargetChange  `json:"targets"`
 	Keys     []KeyChange     `json:"keys"`
 	Catalogs []CatalogChange `json:"catalogs"`
+	// Publishers lists changes to who holds which private keys.
+	Publishers []PublisherChange `json:"publishers"`
 }
 
 // Change kinds.
@@ -166,13 +168,14 @@ func Compare(base, head *policy.Policy) *Plan {
 	if head == nil {
 		head = &policy.Policy{}
 	}
-	p := &Plan{Version: Version, Notes: []Note{}, Targets: []TargetChange{}, Keys: []KeyChange{}, Catalogs: []CatalogChange{}}
+	p := &Plan{Version: Version, Notes: []Note{}, Targets: []TargetChange{}, Keys: []KeyChange{}, Catalogs: []CatalogChange{}, Publishers: []PublisherChange{}}
 	c := comparison{base: base, head: head, plan: p,
 		baseActive: activeByCatalog(base), headActive: activeByCatalog(head)}
 	c.keys()
 	c.catalogs()
 	c.targets()
-	p.Changed = len(p.Targets)+len(p.Keys)+len(p.Catalogs) > 0
+	c.publishers()
+	p.Changed = len(p.Targets)+len(p.Keys)+len(p.Catalogs)+len(p.Publishers) > 0
 	p.AddNotes()
 	return p
 }
@@ -506,9 +509,14 @@ func (p *Plan) Summary() string {
 	for _, c := range p.Catalogs {
 		ck[c.Change]++
 	}
+	pk := map[string]int{}
+	for _, pc := range p.Publishers {
+		pk[pc.Change]++
+	}
 	count(len(p.Targets), "target", "targets", tk, Added, Removed, Modified)
 	count(len(p.Keys), "key", "keys", kk, Created, Removed, Modified)
 	count(len(p.Catalogs), "catalog", "catalogs", ck, Added, Removed, Modified)
+	count(len(p.Publishers), "publisher", "publishers", pk, Added, Removed, Modified)
 	s := strings.Join(parts, ", ")
 	if d, w := p.countNotes(Danger), p.countNotes(Warning); d+w > 0 {
 		var r []string

@@ -100,7 +100,7 @@ func TestCompare(t *testing.T) {
 		base: base,
 		head: base,
 		check: func(t *testing.T, p *Plan) {
-			if p.Changed || len(p.Targets)+len(p.Keys)+len(p.Catalogs) > 0 {
+			if p.Changed || len(p.Targets)+len(p.Keys)+len(p.Catalogs)+len(p.Publishers) > 0 {
 				t.Errorf("identical policies give a plan with changes: %s", p.JSON())
 			}
 		},
@@ -300,7 +300,7 @@ func checkInvariants(t *testing.T, p *Plan) {
 			t.Errorf("notes not sorted by level: %+v", p.Notes)
 		}
 	}
-	if p.Changed != (len(p.Targets)+len(p.Keys)+len(p.Catalogs) > 0) {
+	if p.Changed != (len(p.Targets)+len(p.Keys)+len(p.Catalogs)+len(p.Publishers) > 0) {
 		t.Errorf("Changed = %v for %s", p.Changed, js)
 	}
 	if !p.Changed && !strings.Contains(string(p.Text()), "No changes.") {

@@ -97,6 +97,27 @@ func (p *Plan) Text() []byte {
 			}
 		}
 	}
+	if len(p.Publishers) > 0 {
+		b.WriteString("\nPublishers:\n")
+		for _, pc := range p.Publishers {
+			fmt.Fprintf(&b, "  %s publisher.%s (%s)\n", sign(pc.Change), pc.Label, pc.Change)
+			for _, k := range pc.KeysAdded {
+				fmt.Fprintf(&b, "      + signs with key.%s\n", k)
+			}
+			for _, k := range pc.KeysRemoved {
+				fmt.Fprintf(&b, "      - signs with key.%s\n", k)
+			}
+			for _, r := range pc.RecipientsAdded {
+				fmt.Fprintf(&b, "      + recipient %s\n", r)
+			}
+			for _, r := range pc.RecipientsRemoved {
+				fmt.Fprintf(&b, "      - recipient %s\n", r)
+			}
+			if pc.Flox != nil {
+				fmt.Fprintf(&b, "      flox: %s -> %s\n", onOff(pc.Flox.Before), onOff(pc.Flox.After))
+			}
+		}
+	}
 	return b.Bytes()
 }
 
@@ -352,6 +373,31 @@ func (p *Plan) Markdown() []byte {
 				active = "🚨 **0**"
 			}
 			t.row(mdCode(c.Label), c.Change, strings.Join(subs, "<br>"), active)
+		}
+		t.write(&b)
+	}
+	if len(p.Publishers) > 0 {
+		b.WriteString("\n**Publishers**\n\n")
+		t := &mdTable{header: []string{"Publisher", "Change", "Signs with", "Recipients"}}
+		for _, pc := range p.Publishers {
+			var ks, rs []string
+			for _, k := range pc.KeysAdded {
+				ks = append(ks, "+ "+mdCode("key."+k))
+			}
+			for _, k := range pc.KeysRemoved {
+				ks = append(ks, "− "+mdCode("key."+k))
+			}
+			for _, r := range pc.RecipientsAdded {
+				rs = append(rs, "+ "+mdCode(r))
+			}
+			for _, r := range pc.RecipientsRemoved {
+				rs = append(rs, "− "+mdCode(r))
+			}
+			change := pc.Change
+			if pc.Flox != nil {
+				change += fmt.Sprintf("<br>flox: %s → %s", onOff(pc.Flox.Before), onOff(pc.Flox.After))
+			}
+			t.row(mdCode(pc.Label), change, strings.Join(ks, "<br>"), strings.Join(rs, "<br>"))
 		}
 		t.write(&b)
 	}

@@ -65,6 +65,17 @@ func (r *Result) WriteDiagnostics(w io.Writer, width uint, color bool) error {
 	return writeDiagnostics(w, r.files, r.Diags, width, color)
 }
 
+// WriteErrors is WriteDiagnostics without the warnings.
+func (r *Result) WriteErrors(w io.Writer, width uint, color bool) error {
+	var errs hcl.Diagnostics
+	for _, d := range r.Diags {
+		if d.Severity == hcl.DiagError {
+			errs = append(errs, d)
+		}
+	}
+	return writeDiagnostics(w, r.files, errs, width, color)
+}
+
 func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
 	var buf bytes.Buffer
 	dw := hcl.NewDiagnosticTextWriter(&buf, files, width, color)

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-
-	"github.com/hashicorp/hcl/v2"
+	"strings"
 
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
 func init() {
@@ -96,6 +96,11 @@ func runPlan(e *env, o planOpts, args []string) error {
 	}
 	p := plan.Compare(base, head)
 	p.Base, p.Head = baseName, "working tree"
+	notes, err := resealNotes(head)
+	if err != nil {
+		return err
+	}
+	p.AddNotes(notes...)
 	if _, err := e.stdout.Write(render(p)); err != nil {
 		return err
 	}
@@ -144,14 +149,30 @@ func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 	if !res.HasErrors() {
 		return res.Policy, nil
 	}
-	var errs hcl.Diagnostics
-	for _, d := range res.Diags {
-		if d.Severity == hcl.DiagError {
-			errs = append(errs, d)
-		}
-	}
-	res.Diags = errs
-	res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
 	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
 		"fix it there first, or compare against another revision with --base REV")
+}
+
+// resealNotes reports keys whose sealed files in the working tree no longer
+// match the recipients the policy gives them, so a reviewer sees that the
+// pull request forgot "keyform reseal". Nothing is decrypted.
+func resealNotes(head *policy.Policy) ([]plan.Note, error) {
+	var notes []plan.Note
+	fsys := os.DirFS(".")
+	for _, k := range head.Keys {
+		st, err := seal.Check(fsys, head, k)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: reading its sealed file: %w", k.Label, err)
+		}
+		switch st.State {
+		case seal.Missing, seal.Stale, seal.Orphaned:
+			msg := fmt.Sprintf("the sealed private key is %s (%s): run keyform reseal %s and commit the result.", st.State, st.Change(), k.Label)
+			if lost := st.LostAccess(); len(lost) > 0 {
+				msg += fmt.Sprintf(" Resealing shuts out %s, who had the private key: rotate it too (keyform rotate %s).", strings.Join(lost, ", "), k.Label)
+			}
+			notes = append(notes, plan.Note{Level: plan.Warning, Code: "reseal_needed", Subject: "key." + k.Label, Message: msg})
+		}
+	}
+	return notes, nil
 }
