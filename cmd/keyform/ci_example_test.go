@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,7 +30,9 @@ func TestCIExample(t *testing.T) {
 
 	repo := filepath.Join(t.TempDir(), "repo")
 	const policyDir = "examples/rotation" // as in the repository, so generated headers match
-	copyDir(t, "../../"+policyDir, filepath.Join(repo, policyDir))
+	if err := os.CopyFS(filepath.Join(repo, policyDir), os.DirFS("../../"+policyDir)); err != nil {
+		t.Fatal(err)
+	}
 	gitRun(t, repo, "init", "-q", "-b", "main")
 	gitRun(t, repo, "add", "-A")
 	gitRun(t, repo, "commit", "-qm", "example")
@@ -126,26 +127,4 @@ func runAt(t *testing.T, dir string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
 	return run(args, e), stdout.String(), stderr.String()
-}
-
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
