@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,29 +193,6 @@ func readNarinfo(t *testing.T, cache, storePath string) []byte {
 	return text
 }
 
-// copyTree copies the binary cache at src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // withSigs returns narinfo text with its Sig lines replaced by sigs.
 func withSigs(text []byte, sigs ...string) []byte {
 	var out []string
@@ -319,7 +295,9 @@ func TestInteropNarinfoSignatures(t *testing.T) {
 		// A copy of the cache whose narinfo carries only our signature.
 		mkCache := func(name string, narinfo []byte) string {
 			c := filepath.Join(dir, name)
-			copyTree(t, cache, c)
+			if err := os.CopyFS(c, os.DirFS(cache)); err != nil {
+				t.Fatal(err)
+			}
 			base := filepath.Base(path)
 			if err := os.WriteFile(filepath.Join(c, base[:storeHashLen]+".narinfo"), narinfo, 0o644); err != nil {
 				t.Fatal(err)

@@ -617,7 +617,7 @@ func (l *loader) decodeExpires(d *keyDecl) {
 	}
 	k := d.k
 	k.Expires = t
-	if k.State == policy.Retired {
+	if k.State == policy.Retired || l.opts.SkipExpiry {
 		return
 	}
 	today := l.opts.Now.UTC().Truncate(24 * time.Hour)
@@ -626,7 +626,14 @@ func (l *loader) decodeExpires(d *keyDecl) {
 	case days < 0:
 		l.errorf(attr.Expr.Range().Ptr(), "Key expired", "Key %q expired on %s. Rotate it (keyform rotate %s) and retire it (state = \"retired\"), or extend expires if that is the policy.", k.Label, s, k.Label)
 	case days <= l.policy.Settings.ExpiryWarningDays:
-		l.warnf(attr.Expr.Range().Ptr(), "Key expires soon", "Key %q expires on %s, in %d days. Start a rotation now: keyform rotate %s.", k.Label, s, days, k.Label)
+		when := fmt.Sprintf("in %d days", days)
+		switch days {
+		case 0:
+			when = "today"
+		case 1:
+			when = "tomorrow"
+		}
+		l.warnf(attr.Expr.Range().Ptr(), "Key expires soon", "Key %q expires on %s, %s. Start a rotation now: keyform rotate %s.", k.Label, s, when, k.Label)
 	}
 }
 

@@ -34,6 +34,10 @@ type Options struct {
 	AllowPending bool
 	// Now is the date expiry is judged against; zero means time.Now().
 	Now time.Time
+	// SkipExpiry reads expires without judging it against Now. plan sets it
+	// for the base revision (which may have expired since it was merged);
+	// rotate and retire set it because they are the fix for an expired key.
+	SkipExpiry bool
 	// WorkTree is the absolute root of the git work tree holding the policy,
 	// used to refuse private keys inside it. Load finds it itself; LoadFS
 	// callers set it when they know it.
@@ -60,6 +64,17 @@ func (r *Result) HasErrors() bool { return r.Diags.HasErrors() }
 // jump to it.
 func (r *Result) WriteDiagnostics(w io.Writer, width uint, color bool) error {
 	return writeDiagnostics(w, r.files, r.Diags, width, color)
+}
+
+// WriteErrors is WriteDiagnostics without the warnings.
+func (r *Result) WriteErrors(w io.Writer, width uint, color bool) error {
+	var errs hcl.Diagnostics
+	for _, d := range r.Diags {
+		if d.Severity == hcl.DiagError {
+			errs = append(errs, d)
+		}
+	}
+	return writeDiagnostics(w, r.files, errs, width, color)
 }
 
 func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {

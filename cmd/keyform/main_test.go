@@ -68,11 +68,12 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"envsubst": cmdEnvsubst,
-			"mode":     cmdMode,
-			"identity": cmdIdentity,
-			"chown":    cmdChown,
-			"owner":    cmdOwner,
+			"envsubst":   cmdEnvsubst,
+			"unenvsubst": cmdUnenvsubst,
+			"mode":       cmdMode,
+			"identity":   cmdIdentity,
+			"chown":      cmdChown,
+			"owner":      cmdOwner,
 		},
 	})
 }
@@ -98,6 +99,26 @@ func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
 		b, err := os.ReadFile(ts.MkAbs(name))
 		ts.Check(err)
 		b = bytes.ReplaceAll(b, []byte("$WORK"), []byte(ts.Getenv("WORK")))
+		ts.Check(os.WriteFile(ts.MkAbs(name), b, 0o644))
+	}
+}
+
+// unenvsubst FILE... is envsubst's inverse: it replaces the script's work
+// directory with the literal $WORK, so that output naming private key paths
+// can be compared with a golden that -update can rewrite:
+//
+//	exec keyform plan --format json
+//	cp stdout plan.out
+//	unenvsubst plan.out
+//	cmp plan.out $WORK/plan.json
+func cmdUnenvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: unenvsubst FILE...")
+	}
+	for _, name := range args {
+		b, err := os.ReadFile(ts.MkAbs(name))
+		ts.Check(err)
+		b = bytes.ReplaceAll(b, []byte(ts.Getenv("WORK")), []byte("$WORK"))
 		ts.Check(os.WriteFile(ts.MkAbs(name), b, 0o644))
 	}
 }

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/plan"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
+)
+
+func init() {
+	register(&command{
+		name:  "plan",
+		args:  "[--base REV | --base-dir DIR] [--format text|markdown|json] [--exit-code]",
+		short: "show which machines gain or lose trust in which keys, and the risks",
+		long: `Compares the policy in the working tree (the -C directory) with a base policy
+and prints, per target, the keys newly trusted and no longer trusted and the
+substituters added and removed; per key, whether it was created, retired,
+removed, moved to another catalog or had its public key replaced; and the
+risks a reviewer must see (a public key replaced in place, a catalog or a
+target left without any active key, exclusive turned on, a private key path
+moved, ...).
+
+--base REV reads the policy directory as it was at a git revision (default
+HEAD, i.e. your uncommitted changes), straight from git: the work tree is not
+touched. If the directory did not exist at REV, everything is new.
+--base-dir DIR compares against another directory instead.
+
+Both policies must be valid and fully generated (run keyform keygen first).
+Expiry is not judged for the base, which may have expired since it was
+merged.
+
+--format text (default) is for terminals, markdown is a compact table for a
+pull request comment, json is a stable, versioned schema (docs/plan.md).
+With --exit-code, exit status 1 means the plan has changes and 0 none, like
+git diff --exit-code; without it, 0 either way. 2 is an error.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var o planOpts
+			fs.StringVar(&o.base, "base", "", "git `revision` to compare against (default HEAD)")
+			fs.StringVar(&o.baseDir, "base-dir", "", "policy `directory` to compare against instead of a revision")
+			fs.StringVar(&o.format, "format", "text", "output `format`: text, markdown or json")
+			fs.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when the plan has changes")
+			return func(e *env, args []string) error { return runPlan(e, o, args) }
+		},
+	})
+}
+
+type planOpts struct {
+	base, baseDir, format string
+	exitCode              bool
+}
+
+func runPlan(e *env, o planOpts, args []string) error {
+	if len(args) > 0 {
+		return usagef("plan takes no arguments; the policy is the current directory (use -C DIR)")
+	}
+	if o.base != "" && o.baseDir != "" {
+		return usagef("plan: --base and --base-dir exclude each other")
+	}
+	var render func(*plan.Plan) []byte
+	switch o.format {
+	case "text":
+		render = (*plan.Plan).Text
+	case "markdown", "md":
+		render = (*plan.Plan).Markdown
+	case "json":
+		render = (*plan.Plan).JSON
+	default:
+		return usagef("plan: unknown --format %q; use text, markdown or json", o.format)
+	}
+	head, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	var base *policy.Policy
+	var baseName string
+	if o.baseDir != "" {
+		base, err = loadBaseDir(e, o.baseDir)
+		baseName = o.baseDir
+	} else {
+		if o.base == "" {
+			o.base = "HEAD"
+		}
+		base, err = loadBaseRev(e, o.base)
+		baseName = o.base
+	}
+	if err != nil {
+		return err
+	}
+	p := plan.Compare(base, head)
+	p.Base, p.Head = baseName, "working tree"
+	notes, err := resealNotes(head)
+	if err != nil {
+		return err
+	}
+	p.AddNotes(notes...)
+	if _, err := e.stdout.Write(render(p)); err != nil {
+		return err
+	}
+	if o.exitCode && p.Changed {
+		return errDiffers
+	}
+	return nil
+}
+
+// baseOptions loads a base policy leniently about time: a key that expired
+// since the base was merged must not stop the review of its fix.
+var baseOptions = schema.Options{SkipExpiry: true}
+
+// loadBaseRev loads the policy directory as it was at a git revision.
+func loadBaseRev(e *env, rev string) (*policy.Policy, error) {
+	tree, err := gitfs.Open(".", rev)
+	switch {
+	case errors.Is(err, gitfs.ErrNotRepository):
+		return nil, withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")
+	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
+		return nil, withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
+			"commit the policy first, or compare with --base-dir DIR")
+	case errors.Is(err, gitfs.ErrUnknownRevision):
+		return nil, withHint(fmt.Errorf("unknown git revision %q", rev),
+			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")
+	case err != nil:
+		return nil, err
+	}
+	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
+		fmt.Fprintf(e.stderr, "keyform: no policy files in %s; everything is new\n", tree.Display)
+		return nil, nil
+	}
+	return loadBase(e, schema.LoadFS(tree, tree.Display, baseOptions), rev)
+}
+
+func loadBaseDir(e *env, dir string) (*policy.Policy, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")
+	}
+	return loadBase(e, schema.Load(dir, baseOptions), dir)
+}
+
+// loadBase reports a base that does not load; its warnings are not this
+// change's business and are not shown.
+func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
+	if !res.HasErrors() {
+		return res.Policy, nil
+	}
+	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
+	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
+		"fix it there first, or compare against another revision with --base REV")
+}
+
+// resealNotes reports keys whose sealed files in the working tree no longer
+// match the recipients the policy gives them, so a reviewer sees that the
+// pull request forgot "keyform reseal". Nothing is decrypted.
+func resealNotes(head *policy.Policy) ([]plan.Note, error) {
+	var notes []plan.Note
+	fsys := os.DirFS(".")
+	for _, k := range head.Keys {
+		st, err := seal.Check(fsys, head, k)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: reading its sealed file: %w", k.Label, err)
+		}
+		switch st.State {
+		case seal.Missing, seal.Stale, seal.Orphaned:
+			msg := fmt.Sprintf("the sealed private key is %s (%s): run keyform reseal %s and commit the result.", st.State, st.Change(), k.Label)
+			if lost := st.LostAccess(); len(lost) > 0 {
+				msg += fmt.Sprintf(" Resealing shuts out %s, who had the private key: rotate it too (keyform rotate %s).", strings.Join(lost, ", "), k.Label)
+			}
+			notes = append(notes, plan.Note{Level: plan.Warning, Code: "reseal_needed", Subject: "key." + k.Label, Message: msg})
+		}
+	}
+	return notes, nil
+}
