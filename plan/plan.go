@@ -356,8 +356,9 @@ func (c *comparison) targets() {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	baseByID, headByID := targetsByID(c.base), targetsByID(c.head)
 	for _, id := range ids {
-		b, h := c.base.Target(id), c.head.Target(id)
+		b, h := baseByID[id], headByID[id]
 		var tc TargetChange
 		switch {
 		case b == nil:
@@ -403,6 +404,16 @@ func (c *comparison) targets() {
 	}
 }
 
+// targetsByID indexes p's targets: looking each up with p.Target, a linear
+// scan, made comparing large policies quadratic in the number of targets.
+func targetsByID(p *policy.Policy) map[string]*policy.Target {
+	m := make(map[string]*policy.Target, len(p.Targets))
+	for _, t := range p.Targets {
+		m[t.ID()] = t
+	}
+	return m
+}
+
 func (c *comparison) targetDiff(id string, b, h *policy.Target) TargetChange {
 	tc := TargetChange{ID: id, Kind: string(h.Kind), Label: h.Label, TrustedAfter: len(h.Keys)}
 	tc.KeysAdded, tc.KeysRemoved = diffKeys(b.Keys, h.Keys)
@@ -413,19 +424,55 @@ func (c *comparison) targetDiff(id string, b, h *policy.Target) TargetChange {
 
 // diffKeys compares trusted keys by public key, which is what machines
 // see: a key replaced in place shows as one removed and one added.
+//
+// A target of a large policy trusts hundreds of keys, and scanning one list
+// for each key of the other made comparing large policies quadratic. Both
+// lists are in policy.SortKeys order and mostly equal, so they are walked
+// together; only the keys that differ there are looked up, in a set of the
+// other list's public keys.
 func diffKeys(before, after []*policy.Key) (added, removed []KeyRef) {
-	has := func(ks []*policy.Key, k *policy.Key) bool {
-		return slices.ContainsFunc(ks, func(o *policy.Key) bool { return o.PublicKey == k.PublicKey })
-	}
-	added, removed = []KeyRef{}, []KeyRef{}
-	for _, k := range after {
-		if !has(before, k) {
-			added = append(added, keyRef(k))
+	var restBefore, restAfter []*policy.Key
+	i, j := 0, 0
+	for i < len(before) && j < len(after) {
+		b, a := before[i], after[j]
+		switch c := policy.CompareKeys(b, a); {
+		case c == 0 && b.PublicKey == a.PublicKey:
+			i, j = i+1, j+1
+		case c == 0:
+			restBefore, restAfter = append(restBefore, b), append(restAfter, a)
+			i, j = i+1, j+1
+		case c < 0:
+			restBefore = append(restBefore, b)
+			i++
+		default:
+			restAfter = append(restAfter, a)
+			j++
 		}
 	}
-	for _, k := range before {
-		if !has(after, k) {
-			removed = append(removed, keyRef(k))
+	restBefore = append(restBefore, before[i:]...)
+	restAfter = append(restAfter, after[j:]...)
+	publicKeys := func(ks []*policy.Key) map[string]bool {
+		m := make(map[string]bool, len(ks))
+		for _, k := range ks {
+			m[k.PublicKey] = true
+		}
+		return m
+	}
+	added, removed = []KeyRef{}, []KeyRef{}
+	if len(restAfter) > 0 {
+		inBefore := publicKeys(before)
+		for _, k := range restAfter {
+			if !inBefore[k.PublicKey] {
+				added = append(added, keyRef(k))
+			}
+		}
+	}
+	if len(restBefore) > 0 {
+		inAfter := publicKeys(after)
+		for _, k := range restBefore {
+			if !inAfter[k.PublicKey] {
+				removed = append(removed, keyRef(k))
+			}
 		}
 	}
 	return added, removed
@@ -434,14 +481,22 @@ func diffKeys(before, after []*policy.Key) (added, removed []KeyRef) {
 // diffStrings returns what after adds to before and what it drops, each in
 // its own list's order.
 func diffStrings(before, after []string) (added, removed []string) {
+	set := func(ss []string) map[string]bool {
+		m := make(map[string]bool, len(ss))
+		for _, s := range ss {
+			m[s] = true
+		}
+		return m
+	}
+	inBefore, inAfter := set(before), set(after)
 	added, removed = []string{}, []string{}
 	for _, s := range after {
-		if !slices.Contains(before, s) {
+		if !inBefore[s] {
 			added = append(added, s)
 		}
 	}
 	for _, s := range before {
-		if !slices.Contains(after, s) {
+		if !inAfter[s] {
 			removed = append(removed, s)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -561,4 +562,60 @@ func checkCodeSpans(s string) error {
 		}
 	}
 	return nil
+}
+
+// TestDiffKeysMatchesScan checks diffKeys, which walks both sorted lists
+// together, against the definition: added are the keys of after whose
+// public key before lacks, removed the reverse, each in its list's order.
+// Lists come sorted or shuffled, with keys dropped, added, replaced in
+// place and renamed.
+func TestDiffKeysMatchesScan(t *testing.T) {
+	scan := func(from, to []*policy.Key) []KeyRef {
+		out := []KeyRef{}
+		for _, k := range to {
+			if !slices.ContainsFunc(from, func(o *policy.Key) bool { return o.PublicKey == k.PublicKey }) {
+				out = append(out, keyRef(k))
+			}
+		}
+		return out
+	}
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	key := func(cat, name, label, pub int) *policy.Key {
+		return &policy.Key{Catalog: fmt.Sprintf("c%d", cat), Name: fmt.Sprintf("n%d", name), Label: fmt.Sprintf("l%d", label), PublicKey: fmt.Sprintf("pk%d", pub)}
+	}
+	for i := range 2000 {
+		var before, after []*policy.Key
+		for j := range rng.IntN(12) {
+			b := key(rng.IntN(3), j, j, j)
+			before = append(before, b)
+			switch rng.IntN(6) {
+			case 0: // dropped
+			case 1: // replaced in place
+				after = append(after, key(0, 0, 0, 0))
+				*after[len(after)-1] = *b
+				after[len(after)-1].PublicKey += "new"
+			case 2: // renamed: same key material, new label
+				after = append(after, key(rng.IntN(3), j, 100+j, j))
+			default:
+				c := *b
+				after = append(after, &c)
+			}
+		}
+		for j := range rng.IntN(3) {
+			after = append(after, key(rng.IntN(3), 200+j, 200+j, 200+j))
+		}
+		if i%2 == 0 {
+			policy.SortKeys(before)
+			policy.SortKeys(after)
+		} else {
+			rng.Shuffle(len(after), func(a, b int) { after[a], after[b] = after[b], after[a] })
+		}
+		added, removed := diffKeys(before, after)
+		if want := scan(before, after); !reflect.DeepEqual(added, want) {
+			t.Fatalf("case %d: added %v, want %v", i, added, want)
+		}
+		if want := scan(after, before); !reflect.DeepEqual(removed, want) {
+			t.Fatalf("case %d: removed %v, want %v", i, removed, want)
+		}
+	}
 }
