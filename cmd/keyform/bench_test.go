@@ -130,3 +130,26 @@ func BenchmarkKeygen(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPlan runs "keyform plan --base-dir" on two generated policies
+// that differ by a rotation: load both, compare, print the text plan.
+func BenchmarkPlan(b *testing.B) {
+	benchEnv(b)
+	for _, s := range benchSizes[1:] {
+		b.Run(s.name, func(b *testing.B) {
+			root := b.TempDir()
+			head := s.cfg
+			head.RotateKey = 0
+			if err := gen.Write(filepath.Join(root, "base"), s.cfg); err != nil {
+				b.Fatal(err)
+			}
+			if err := gen.Write(filepath.Join(root, "head"), head); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				runCmd(b, filepath.Join(root, "head"), "plan", "--base-dir", filepath.Join(root, "base"))
+			}
+		})
+	}
+}

@@ -89,26 +89,58 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 			return err
 		}
 	}
-	for _, k := range todo {
+	return generateKeys(e, todo)
+}
+
+// generateKeys generates a key pair for each key in three steps, so that a
+// thousand keys take one durability barrier instead of thousands of fsyncs:
+// every secret is written (0600, never replacing a file), then all are made
+// durable at once (atomicfile.Durable), then the public keys are written.
+// A public key therefore never exists without its durable secret. Public
+// keys are not fsynced: "keyform pubkey" derives one from its secret, and
+// keygen's hint says so if a crash loses one. On failure, the secrets whose
+// public keys were not written are removed, since they would block a retry.
+func generateKeys(e *env, todo []*policy.Key) error {
+	sks := make([]*keys.SecretKey, len(todo))
+	for i, k := range todo {
 		sk, err := keys.Generate(k.Name, e.rand)
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		if err := writeSecretKey(e, k.PrivateKeyPath, sk); err != nil {
+		sks[i] = sk
+	}
+	written := 0 // secrets of todo[:written] are on disk
+	published := 0
+	defer func() {
+		for _, k := range todo[published:written] {
+			os.Remove(k.PrivateKeyPath)
+		}
+	}()
+	dirs := map[string]bool{}
+	secrets := make([]string, len(todo))
+	for i, k := range todo {
+		if err := writeSecretKey(e, k.PrivateKeyPath, sks[i], dirs, false); err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		pub := sk.Public().String()
+		written++
+		secrets[i] = k.PrivateKeyPath
+	}
+	if err := atomicfile.Durable(secrets...); err != nil {
+		return err
+	}
+	for i, k := range todo {
+		pub := sks[i].Public().String()
 		pubPath := k.PublicKeyFile
-		if err := os.MkdirAll(filepath.Dir(pubPath), 0o755); err != nil {
-			os.Remove(k.PrivateKeyPath)
+		if dir := filepath.Dir(pubPath); !dirs[dir] {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("key %s: %w", k.Label, err)
+			}
+			dirs[dir] = true
+		}
+		if err := atomicfile.Write(pubPath, []byte(pub+"\n"), atomicfile.Options{Perm: 0o644, NoSync: true}); err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		if err := atomicfile.WriteFile(pubPath, []byte(pub+"\n"), 0o644); err != nil {
-			// Without its public half the secret is useless and would block
-			// a retry, so take it back.
-			os.Remove(k.PrivateKeyPath)
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
+		published++
 		fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", k.Label, k.PrivateKeyPath, pubPath)
 		fmt.Fprintln(e.stdout, pub)
 	}
@@ -152,7 +184,7 @@ func keygenStandalone(e *env, o keygenOpts) error {
 			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
 		}
 	}
-	if err := writeSecretKey(e, o.secretOut, sk); err != nil {
+	if err := writeSecretKey(e, o.secretOut, sk, nil, true); err != nil {
 		return err
 	}
 	pub := sk.Public().String()
@@ -167,14 +199,22 @@ func keygenStandalone(e *env, o keygenOpts) error {
 }
 
 // writeSecretKey creates path with mode 0600, refusing to replace anything,
-// and writes the secret exactly as nix key generate-secret prints it.
-func writeSecretKey(e *env, path string, sk *keys.SecretKey) error {
+// and writes the secret exactly as nix key generate-secret prints it; with
+// sync, it also fsyncs it. dirs, when not nil, holds directories already
+// created (and checked), so that many keys in one directory do not repeat
+// the work or the warning.
+func writeSecretKey(e *env, path string, sk *keys.SecretKey, dirs map[string]bool, sync bool) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by others (mode %04o); consider chmod 700\n", dir, fi.Mode().Perm())
+	if !dirs[dir] {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by others (mode %04o); consider chmod 700\n", dir, fi.Mode().Perm())
+		}
+		if dirs != nil {
+			dirs[dir] = true
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
@@ -184,7 +224,7 @@ func writeSecretKey(e *env, path string, sk *keys.SecretKey) error {
 		return err
 	}
 	_, err = f.Write(sk.Encode())
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -188,7 +188,7 @@ func sealedMatchesPolicy(k *policy.Key, sk *keys.SecretKey, from string) error {
 // it matches the policy, removing it if not.
 func installSecretKey(e *env, k *policy.Key, sk *keys.SecretKey, path string, force bool) error {
 	if !force {
-		if err := writeSecretKey(e, path, sk); err != nil {
+		if err := writeSecretKey(e, path, sk, nil, true); err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
 	} else {

@@ -168,3 +168,25 @@ func assertNoTemp(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestDurable only checks that Durable accepts files of two directories
+// and refuses a missing one; what it promises (surviving a power loss)
+// cannot be observed from a test.
+func TestDurable(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, sub := range []string{"a", "b"} {
+		p := filepath.Join(dir, sub, "f")
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if err := Durable(paths...); err != nil {
+		t.Fatal(err)
+	}
+	if err := Durable(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("Durable of a missing file succeeded")
+	}
+}
