@@ -57,6 +57,11 @@ type Line struct {
 
 	// toks are the byte ranges of all words in Raw, before any comment.
 	toks [][2]int
+	// parsed is set by the parser, which fills in setting and extra (see
+	// settingOf) once: a patch asks for them on every line several times.
+	parsed  bool
+	setting *setting
+	extra   bool
 }
 
 // Text is the line without its line ending.
@@ -86,14 +91,16 @@ func (f *File) String() string {
 // Bytes returns the file's bytes.
 func (f *File) Bytes() []byte { return []byte(f.String()) }
 
-// Clone returns a deep copy, so a patch never changes its input.
+// Clone returns a copy whose lines can be changed without changing f's, so
+// a patch never changes its input. The package never writes into a line's
+// Values or token slices (an edited line is parsed anew), so the copies
+// share them; callers must not write into them either.
 func (f *File) Clone() *File {
 	g := &File{Path: f.Path, Lines: make([]*Line, len(f.Lines))}
+	copies := make([]Line, len(f.Lines))
 	for i, l := range f.Lines {
-		c := *l
-		c.Values = append([]string(nil), l.Values...)
-		c.toks = append([][2]int(nil), l.toks...)
-		g.Lines[i] = &c
+		copies[i] = *l
+		g.Lines[i] = &copies[i]
 	}
 	return g
 }
@@ -170,6 +177,13 @@ func (s *setting) is(name string) bool {
 
 // settingOf returns the managed setting a line sets, or nil.
 func settingOf(l *Line) (s *setting, extra bool) {
+	if l.parsed {
+		return l.setting, l.extra
+	}
+	return matchSetting(l)
+}
+
+func matchSetting(l *Line) (s *setting, extra bool) {
 	if l.Kind != Setting {
 		return nil, false
 	}

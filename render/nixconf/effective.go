@@ -86,7 +86,22 @@ const maxIncludeDepth = 32
 // for NixOS/nix#8719 applied an included file before the including file's
 // own lines; "keyform verify" shows what such a Nix really does.
 func Evaluate(read ReadFunc, files ...*File) (*Settings, error) {
-	e := &evaluator{read: read}
+	return (&evaluator{read: read, warn: true}).evaluate(files...)
+}
+
+func (e *evaluator) evaluate(files ...*File) (*Settings, error) {
+	// Size the lists for the files' own values: a large nix.conf trusts
+	// tens of thousands of keys, and growing the list by doubling was most
+	// of what evaluating it allocated.
+	n := 0
+	for _, f := range files {
+		for _, l := range f.Lines {
+			if st, _ := settingOf(l); st == trustedKeys {
+				n += len(l.Values)
+			}
+		}
+	}
+	e.s.TrustedPublicKeys = make([]Item, 0, n+len(trustedKeys.def))
 	for _, st := range settings {
 		for _, v := range st.def {
 			*e.s.list(st) = append(*e.s.list(st), Item{Value: v})
@@ -103,18 +118,32 @@ func Evaluate(read ReadFunc, files ...*File) (*Settings, error) {
 type evaluator struct {
 	read ReadFunc
 	s    Settings
-	// onReset, when set, is called for every plain (replacing) line.
-	onReset func(st *setting)
+	// warn fills in s.Warnings; Patch's own evaluations do not need them.
+	warn bool
+	// resetsOnly skips collecting values: resets needs only onReset.
+	resetsOnly bool
+	// onReset, when set, is called for every plain (replacing) line with
+	// the index of the line of the outermost file that caused it (the
+	// include line, for a reset inside an included file).
+	onReset func(st *setting, line int)
+	// includes, when set, caches parsed included files by path, so that
+	// evaluating a file several times (Patch does) parses each include once.
+	includes map[string]*File
+	line     int // index of the outermost file's line being evaluated
 }
 
 func (e *evaluator) file(f *File, stack []string) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	top := len(stack) == 0
 	stack = append(stack, filepath.Clean(f.Path))
 	for i, l := range f.Lines {
 		pos := Pos{File: f.Path, Line: i + 1}
-		if i == 0 && strings.HasPrefix(l.Raw, "\uFEFF") && l.Kind == Setting {
+		if top {
+			e.line = i
+		}
+		if e.warn && i == 0 && strings.HasPrefix(l.Raw, "\uFEFF") && l.Kind == Setting {
 			if st, _ := settingOf(&Line{Kind: Setting, Name: strings.TrimPrefix(l.Name, "\uFEFF")}); st != nil {
 				e.s.Warnings = append(e.s.Warnings, fmt.Sprintf("%s: the file starts with a UTF-8 byte order mark, so Nix reads the setting name as \"\\ufeff%s\" and ignores the line; save the file without a BOM", pos, strings.TrimPrefix(l.Name, "\uFEFF")))
 			}
@@ -127,14 +156,17 @@ func (e *evaluator) file(f *File, stack []string) error {
 			}
 			list := e.s.list(st)
 			if !extra {
-				*list = nil
+				*list = (*list)[:0]
 				if e.onReset != nil {
-					e.onReset(st)
+					e.onReset(st, e.line)
 				}
+			}
+			if e.resetsOnly {
+				continue
 			}
 			for _, v := range l.Values {
 				*list = append(*list, Item{Value: v, Pos: pos})
-				if st == trustedKeys {
+				if e.warn && st == trustedKeys {
 					if why := NixKeyProblem(v); why != "" {
 						e.s.Warnings = append(e.s.Warnings, fmt.Sprintf("%s: %q is not a public key Nix can use: %s; while it is trusted, Nix fails every signature check", pos, v, why))
 					}
@@ -171,44 +203,35 @@ func (e *evaluator) include(f *File, l *Line, pos Pos, stack []string) error {
 	if len(stack) >= maxIncludeDepth {
 		return &IncludeError{Pos: pos, Path: p, Err: errors.New("includes nested too deeply")}
 	}
-	data, err := e.read(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && l.Name == "!include" {
-			return nil
+	g, cached := e.includes[p]
+	if !cached {
+		data, err := e.read(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && l.Name == "!include" {
+				return nil
+			}
+			return &IncludeError{Pos: pos, Path: p, Err: err}
 		}
-		return &IncludeError{Pos: pos, Path: p, Err: err}
-	}
-	g, err := Parse(p, data)
-	if err != nil {
-		return err
+		if g, err = Parse(p, data); err != nil {
+			return err
+		}
+		if e.includes != nil {
+			e.includes[p] = g
+		}
 	}
 	return e.file(g, stack)
 }
 
 // resets returns, for each setting, the index of the last line of f that
-// replaces it, directly or through an include, or -1.
-func resets(f *File, read ReadFunc) (map[*setting]int, error) {
+// replaces it, directly or through an include, or -1. includes caches
+// parsed included files (see evaluator).
+func resets(f *File, read ReadFunc, includes map[string]*File) (map[*setting]int, error) {
 	last := map[*setting]int{trustedKeys: -1, substituters: -1}
-	e := &evaluator{read: read}
-	cur := 0
-	e.onReset = func(st *setting) { last[st] = cur }
-	for i, l := range f.Lines {
-		cur = i
-		one := &File{Path: f.Path, Lines: []*Line{l}}
-		// Evaluate line by line so that a reset inside an include is
-		// attributed to the include line. A one-line File keeps the
-		// include's base directory.
-		if err := e.file(one, nil); err != nil {
-			var se *SyntaxError
-			if errors.As(err, &se) && se.Path == f.Path {
-				se.Line = i + 1
-			}
-			var ie *IncludeError
-			if errors.As(err, &ie) && ie.Pos.File == f.Path {
-				ie.Pos.Line = i + 1
-			}
-			return nil, err
-		}
+	e := &evaluator{read: read, includes: includes, resetsOnly: true}
+	// A reset inside an include is attributed to the include line.
+	e.onReset = func(st *setting, line int) { last[st] = line }
+	if err := e.file(f, nil); err != nil {
+		return nil, err
 	}
 	return last, nil
 }

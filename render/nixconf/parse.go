@@ -1,6 +1,7 @@
 package nixconf
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -27,17 +28,49 @@ func (e *SyntaxError) Error() string {
 // data; the error is the first *SyntaxError, if any line is illegal.
 // Includes are not followed here: see Evaluate.
 func Parse(path string, data []byte) (*File, error) {
-	f := &File{Path: path}
+	// The lines live in one slice: a large file has tens of thousands.
+	// So do their words: a's slices grow as lines take capped pieces.
+	lines := make([]Line, 0, bytes.Count(data, []byte{'\n'})+1)
+	f := &File{Path: path, Lines: make([]*Line, 0, cap(lines))}
+	var a arena
 	s := string(data)
 	for len(s) > 0 {
 		n := strings.IndexByte(s, '\n') + 1
 		if n == 0 {
 			n = len(s)
 		}
-		f.Lines = append(f.Lines, parseLine(s[:n]))
+		lines = append(lines, Line{})
+		l := &lines[len(lines)-1]
+		parseLineInto(l, s[:n], &a)
+		f.Lines = append(f.Lines, l)
 		s = s[n:]
 	}
 	return f, f.Err()
+}
+
+// arena holds the token ranges and words of many lines in blocks. Each
+// line gets a piece with its capacity capped at its length, so appending to
+// one never writes into another's.
+type arena struct {
+	toks  [][2]int
+	words []string
+	// scratch collects one line's tokens before they are copied in.
+	scratchToks  [][2]int
+	scratchWords []string
+}
+
+func (a *arena) take() ([][2]int, []string) {
+	n := len(a.scratchToks)
+	if cap(a.toks)-len(a.toks) < n {
+		// Blocks grow from 64 to 4096 entries, so a small file stays small.
+		size := max(n, min(4096, max(64, 2*cap(a.toks))))
+		a.toks = make([][2]int, 0, size)
+		a.words = make([]string, 0, size)
+	}
+	a.toks = append(a.toks, a.scratchToks...)
+	a.words = append(a.words, a.scratchWords...)
+	t, w := len(a.toks), len(a.words)
+	return a.toks[t-n : t : t], a.words[w-n : w : w]
 }
 
 // Err returns the first illegal line as a *SyntaxError, or nil.
@@ -71,12 +104,22 @@ func (l *Line) code() string {
 // isSep reports Nix's word separators (tokenizeString's default " \t\n\r").
 // Other white space, such as a form feed or a non-breaking space, is part of
 // a word.
-func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isSep(c byte) bool { return seps[c] }
+
+var seps = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
 
 // parseLine classifies one line, raw including its "\n".
 func parseLine(raw string) *Line {
-	l := &Line{Raw: raw}
+	l := &Line{}
+	parseLineInto(l, raw, &arena{})
+	return l
+}
+
+// parseLineInto is parseLine into a zero Line, taking its slices from a.
+func parseLineInto(l *Line, raw string, a *arena) {
+	l.Raw = raw
 	code := l.code()
+	a.scratchToks, a.scratchWords = a.scratchToks[:0], a.scratchWords[:0]
 	for i := 0; i < len(code); {
 		if isSep(code[i]) {
 			i++
@@ -86,13 +129,12 @@ func parseLine(raw string) *Line {
 		for j < len(code) && !isSep(code[j]) {
 			j++
 		}
-		l.toks = append(l.toks, [2]int{i, j})
+		a.scratchToks = append(a.scratchToks, [2]int{i, j})
+		a.scratchWords = append(a.scratchWords, raw[i:j])
 		i = j
 	}
-	words := make([]string, len(l.toks))
-	for i, t := range l.toks {
-		words[i] = raw[t[0]:t[1]]
-	}
+	var words []string
+	l.toks, words = a.take()
 	switch {
 	case len(words) == 0:
 		l.Kind = Blank
@@ -112,7 +154,8 @@ func parseLine(raw string) *Line {
 	default:
 		l.Kind, l.Name, l.Values = Setting, words[0], words[2:]
 	}
-	return l
+	l.setting, l.extra = matchSetting(l)
+	l.parsed = true
 }
 
 func illegalReason(start string) string {

@@ -121,13 +121,17 @@ func ours(f *File, target string) (block, bool) {
 	return found, ok
 }
 
-func inBlock(f *File, i int) bool {
+// blockLines returns the indexes of the lines that keyform blocks manage
+// (after their markers). Computed once per pass over a file: asking
+// blocks() for each line made that pass quadratic.
+func blockLines(f *File) map[int]bool {
+	in := map[int]bool{}
 	for _, b := range blocks(f) {
-		if i > b.start && i < b.end {
-			return true
+		for i := b.start + 1; i < b.end; i++ {
+			in[i] = true
 		}
 	}
-	return false
+	return in
 }
 
 // checkWord rejects a value that nix.conf cannot hold as one word.
@@ -181,7 +185,7 @@ func Patch(f *File, want Want, read ReadFunc) (*File, *Change, error) {
 	if err := checkWord("target", want.Target); err != nil || strings.Contains(want.Target, ")") {
 		return nil, nil, fmt.Errorf("invalid target %q", want.Target)
 	}
-	p := &patcher{f: f.Clone(), want: want, read: read, ch: &Change{}}
+	p := &patcher{f: f.Clone(), want: want, read: read, ch: &Change{}, includes: map[string]*File{}}
 	if err := p.run(); err != nil {
 		return nil, nil, err
 	}
@@ -194,6 +198,10 @@ type patcher struct {
 	read ReadFunc
 	ch   *Change
 
+	// includes caches the included files, parsed once for the several
+	// evaluations of one patch.
+	includes map[string]*File
+
 	added    map[*Line][]string // values appended, per line, for the report
 	addedSub map[*Line][]string
 	moved    *Line // marker of a moved block
@@ -204,7 +212,7 @@ type patcher struct {
 func (p *patcher) run() error {
 	p.added = map[*Line][]string{}
 	p.addedSub = map[*Line][]string{}
-	orig := p.f.String()
+	orig := slices.Clone(p.f.Lines)
 
 	// Retired keys go wherever they are, in the file itself.
 	retired := map[string]bool{}
@@ -228,14 +236,13 @@ func (p *patcher) run() error {
 	}
 	p.dropEmptyBlockLines()
 
-	eff, err := Evaluate(p.read, p.f)
+	eff, err := p.evaluate()
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for _, it := range eff.TrustedPublicKeys {
-		have[it.Value] = true
-	}
+	// The file may trust many more keys than the target needs: look the
+	// needed ones up while walking the trusted list once.
+	have := trustedAmong(eff, p.want.Keys)
 	haveSub := map[string]bool{}
 	for _, it := range eff.Substituters {
 		haveSub[normURL(it.Value)] = true
@@ -265,10 +272,14 @@ func (p *patcher) run() error {
 		}
 	}
 	p.report()
-	if p.f.String() != orig {
-		p.ch.edited = true
-	}
+	p.ch.edited = !slices.EqualFunc(orig, p.f.Lines, func(a, b *Line) bool { return a.Raw == b.Raw })
 	return p.check()
+}
+
+// evaluate evaluates the patched file, without the warnings Patch does not
+// report, parsing each include once per patch.
+func (p *patcher) evaluate() (*Settings, error) {
+	return (&evaluator{read: p.read, includes: p.includes}).evaluate(p.f)
 }
 
 // dropEmptyBlockLines deletes keyform's own lines left without values, and
@@ -293,7 +304,7 @@ func (p *patcher) dropEmptyBlockLines() {
 
 // place appends vals to the line where Nix will keep them.
 func (p *patcher) place(st *setting, vals []string) error {
-	rs, err := resets(p.f, p.read)
+	rs, err := resets(p.f, p.read, p.includes)
 	if err != nil {
 		return err
 	}
@@ -314,9 +325,10 @@ func (p *patcher) place(st *setting, vals []string) error {
 			}
 		}
 	} else {
+		managed := blockLines(p.f)
 		for i := len(p.f.Lines) - 1; i > r; i-- {
 			l := p.f.Lines[i]
-			if s, extra := settingOf(l); s == st && extra && !inBlock(p.f, i) {
+			if s, extra := settingOf(l); s == st && extra && !managed[i] {
 				p.appendTo(st, l, vals)
 				return nil
 			}
@@ -394,9 +406,10 @@ func (p *patcher) noteWiped(st *setting, r int) {
 	if r < 0 {
 		return
 	}
+	managed := blockLines(p.f)
 	for i := 0; i < r; i++ {
 		l := p.f.Lines[i]
-		if s, extra := settingOf(l); s == st && extra && !inBlock(p.f, i) && len(l.Values) > 0 {
+		if s, extra := settingOf(l); s == st && extra && !managed[i] && len(l.Values) > 0 {
 			p.ch.Notes = append(p.ch.Notes, fmt.Sprintf("%s:%d: %s comes before line %d, which replaces %s, so Nix ignores it (Nix bug 9487); keyform adds its values after line %d",
 				p.f.Path, i+1, l.Name, r+1, st.name, r+1))
 		}
@@ -422,7 +435,7 @@ func (p *patcher) report() {
 // check evaluates the result and reports what still keeps it from giving
 // the target exactly the trust it needs.
 func (p *patcher) check() error {
-	eff, err := Evaluate(p.read, p.f)
+	eff, err := p.evaluate()
 	if err != nil {
 		return err
 	}
@@ -440,9 +453,8 @@ func Conflicts(eff *Settings, want Want) []Conflict {
 	for _, k := range want.Retired {
 		retired[k] = true
 	}
-	have := map[string]bool{}
+	have := trustedAmong(eff, want.Keys)
 	for _, it := range eff.TrustedPublicKeys {
-		have[it.Value] = true
 		if retired[it.Value] {
 			hint := fmt.Sprintf("remove it from %s", it.Pos)
 			if it.Pos.File == "" {
@@ -469,6 +481,21 @@ func Conflicts(eff *Settings, want Want) []Conflict {
 	return cs
 }
 
+// trustedAmong returns which of keys eff trusts, as a set.
+func trustedAmong(eff *Settings, keys []string) map[string]bool {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = false
+	}
+	have := make(map[string]bool, len(keys))
+	for _, it := range eff.TrustedPublicKeys {
+		if _, ok := want[it.Value]; ok {
+			have[it.Value] = true
+		}
+	}
+	return have
+}
+
 // KeyName is the part of a public key before the first colon, as Nix
 // splits it.
 func KeyName(k string) string {
@@ -486,14 +513,19 @@ func NameClashes(trusted []Item, keys []string) []Conflict {
 	}
 	var cs []Conflict
 	seen := map[string]bool{}
+	// first is the first trusted key of each needed name: Nix keeps that
+	// one. Only needed names matter, so only they are recorded.
 	first := map[string]string{}
 	for _, it := range trusted {
 		name := KeyName(it.Value)
+		want, ok := byName[name]
+		if !ok {
+			continue
+		}
 		if _, ok := first[name]; !ok {
 			first[name] = it.Value
 		}
-		want, ok := byName[name]
-		if !ok || it.Value == want || seen[it.Value] {
+		if it.Value == want || seen[it.Value] {
 			continue
 		}
 		seen[it.Value] = true
