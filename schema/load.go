@@ -77,24 +77,6 @@ func (r *Result) WriteErrors(w io.Writer, width uint, color bool) error {
 	return writeDiagnostics(w, r.files, errs, width, color)
 }
 
-func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	var buf bytes.Buffer
-	dw := hcl.NewDiagnosticTextWriter(&buf, files, width, color)
-	for _, d := range diags {
-		buf.Reset()
-		if err := dw.WriteDiagnostic(d); err != nil {
-			return err
-		}
-		if d.Subject != nil {
-			fmt.Fprintf(w, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Load reads every *.hcl file in dir (not recursing) and returns the
 // resolved policy or diagnostics.
 func Load(dir string, opts Options) *Result {
