@@ -28,12 +28,16 @@ var benchSizes = []benchSize{
 	{"keys=10000/targets=1000", gen.Large},
 }
 
+// startDir is the package directory: commands run with -C change the
+// working directory.
+var startDir, _ = os.Getwd()
+
 // benchPolicy writes the policy of s into a fresh directory and returns it.
 func benchPolicy(b *testing.B, s benchSize) string {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "policy")
 	if s.cfg.Keys == 0 {
-		if err := os.CopyFS(dir, os.DirFS("../../examples/fleet")); err != nil {
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join(startDir, "../../examples/fleet"))); err != nil {
 			b.Fatal(err)
 		}
 		return dir
@@ -48,10 +52,15 @@ func benchPolicy(b *testing.B, s benchSize) string {
 // exits 0.
 func runCmd(b *testing.B, dir string, args ...string) {
 	b.Helper()
+	runCmdExit(b, 0, dir, args...)
+}
+
+func runCmdExit(b *testing.B, want int, dir string, args ...string) {
+	b.Helper()
 	var stderr strings.Builder
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, rand: rand.Reader}
-	if code := run(append([]string{"-C", dir}, args...), e); code != 0 {
-		b.Fatalf("keyform %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	if code := run(append([]string{"-C", dir}, args...), e); code != want {
+		b.Fatalf("keyform %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, stderr.String())
 	}
 }
 
@@ -60,11 +69,7 @@ func runCmd(b *testing.B, dir string, args ...string) {
 func benchEnv(b *testing.B) {
 	b.Setenv("KEYFORM_NOW", "2026-11-25")
 	b.Setenv("NO_COLOR", "1")
-	wd, err := os.Getwd()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.Chdir(wd) })
+	b.Cleanup(func() { os.Chdir(startDir) })
 }
 
 // BenchmarkCheck runs "keyform check" on a rendered, current tree: load,
@@ -149,6 +154,28 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				runCmd(b, filepath.Join(root, "head"), "plan", "--base-dir", filepath.Join(root, "base"))
+			}
+		})
+	}
+}
+
+// BenchmarkApply runs "keyform apply --dry-run" for a nixconf target of
+// examples/fleet on generated nix.conf files with an include (see
+// gen.NixConfFiles): read, parse, patch, evaluate, diff. Exit status 1
+// says the file would change.
+func BenchmarkApply(b *testing.B) {
+	benchEnv(b)
+	for _, size := range []int{100 << 10, 1 << 20, 10 << 20} {
+		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) {
+			dir := benchPolicy(b, benchSizes[0])
+			confDir := b.TempDir()
+			if err := gen.WriteFiles(confDir, gen.NixConfFiles(size, 1)); err != nil {
+				b.Fatal(err)
+			}
+			conf := filepath.Join(confDir, "nix.conf")
+			b.ReportAllocs()
+			for b.Loop() {
+				runCmdExit(b, 1, dir, "apply", "nixconf.ci_runners", "--file", conf, "--dry-run")
 			}
 		})
 	}

@@ -157,14 +157,15 @@ func runApply(e *env, o applyOpts, args []string) error {
 			fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w)
 		}
 	}
-	warnRoot(e, path, g.Bytes(), want)
+	out := g.Bytes()
+	warnRoot(e, path, out, want)
 
 	if !ch.Changed() {
 		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
 		return nil
 	}
 	if o.dryRun {
-		e.stdout.Write(diff.Diff(path, old, path+" (keyform apply)", g.Bytes()))
+		e.stdout.Write(diff.Diff(path, old, path+" (keyform apply)", out))
 		return errDiffers
 	}
 	time.Sleep(applyPause)
@@ -179,7 +180,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 	}
-	if err := atomicfile.Write(real, g.Bytes(), wopts); err != nil {
+	if err := atomicfile.Write(real, out, wopts); err != nil {
 		return err
 	}
 	printChange(e.stdout, path, t, ch, fi == nil)

@@ -82,6 +82,7 @@ func (l *Line) Comment() string {
 // String returns the file's bytes.
 func (f *File) String() string {
 	var b strings.Builder
+	b.Grow(f.size())
 	for _, l := range f.Lines {
 		b.WriteString(l.Raw)
 	}
@@ -89,7 +90,21 @@ func (f *File) String() string {
 }
 
 // Bytes returns the file's bytes.
-func (f *File) Bytes() []byte { return []byte(f.String()) }
+func (f *File) Bytes() []byte {
+	b := make([]byte, 0, f.size())
+	for _, l := range f.Lines {
+		b = append(b, l.Raw...)
+	}
+	return b
+}
+
+func (f *File) size() int {
+	n := 0
+	for _, l := range f.Lines {
+		n += len(l.Raw)
+	}
+	return n
+}
 
 // Clone returns a copy whose lines can be changed without changing f's, so
 // a patch never changes its input. The package never writes into a line's
