@@ -10,6 +10,7 @@ package homemanager
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"text/template"
 
 	"github.com/keyform/keyform/policy"
@@ -17,7 +18,10 @@ import (
 	"github.com/keyform/keyform/render/nixexpr"
 )
 
-var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
+// tmpl is parsed on first use, so commands that render nothing do not
+// pay for it at start-up.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
 #
 # A home-manager module: add this file to imports in your home configuration.
 # home-manager writes nix.settings to ~/.config/nix/nix.conf only when
@@ -42,6 +46,7 @@ var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.I
 {{- end}}
 }
 `))
+})
 
 // Render returns the module for a home_manager target.
 func Render(in gen.Input) ([]byte, error) {
@@ -60,7 +65,7 @@ func Render(in gen.Input) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.Grow(len(keyLines) + 2048)
-	err = tmpl.Execute(&b, struct {
+	err = tmpl().Execute(&b, struct {
 		In           gen.Input
 		KeyLines     string
 		Substituters []gen.Entry

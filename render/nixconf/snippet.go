@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 
@@ -12,7 +13,10 @@ import (
 	"github.com/keyform/keyform/render/nixexpr"
 )
 
-var snippetTmpl = template.Must(template.New("snippet").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
+// snippetTmpl is parsed on first use, so commands that render nothing do not
+// pay for it at start-up.
+var snippetTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("snippet").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
 #
 # nix.conf lines for {{comment .Path}}. The extra- settings add to the
 # keys and substituters already configured; keep them below any plain
@@ -41,6 +45,7 @@ extra-trusted-public-keys = {{.}}
 extra-substituters = {{.}}
 {{- end}}
 `))
+})
 
 // Snippet returns the nix.conf lines for a nixconf target: comments naming
 // every key and substituter, then one extra-trusted-public-keys line and,
@@ -74,7 +79,7 @@ func Snippet(in gen.Input) ([]byte, error) {
 	keyNames, retiredNames := in.KeyNameLines(), in.RetiredNameLines()
 	var b bytes.Buffer
 	b.Grow(len(keyNames) + len(retiredNames) + len(keysLine) + 2048)
-	err = snippetTmpl.Execute(&b, struct {
+	err = snippetTmpl().Execute(&b, struct {
 		In                         gen.Input
 		Path                       string
 		KeyNames, RetiredNames     string

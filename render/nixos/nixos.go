@@ -11,6 +11,7 @@ package nixos
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"text/template"
 
 	"github.com/keyform/keyform/policy"
@@ -18,7 +19,10 @@ import (
 	"github.com/keyform/keyform/render/nixexpr"
 )
 
-var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
+// tmpl is parsed on first use, so commands that render nothing do not
+// pay for it at start-up.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.In.HeaderLine}}
 #
 {{- if eq .Kind "darwin"}}
 # A nix-darwin module: add this file to imports in your darwin configuration.
@@ -55,6 +59,7 @@ var tmpl = template.Must(template.New("module").Funcs(nixexpr.Funcs).Parse(`{{.I
 {{- end}}
 }
 `))
+})
 
 // Render returns the module for a nixos or darwin target.
 func Render(in gen.Input) ([]byte, error) {
@@ -70,7 +75,7 @@ func Render(in gen.Input) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.Grow(len(keyLines) + 2048)
-	err = tmpl.Execute(&b, struct {
+	err = tmpl().Execute(&b, struct {
 		In           gen.Input
 		Kind         policy.Kind
 		KeyLines     string
