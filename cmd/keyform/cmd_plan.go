@@ -75,22 +75,30 @@ func runPlan(e *env, o planOpts, args []string) error {
 	default:
 		return usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	head, err := loadPolicy(e, schema.Options{})
-	if err != nil {
-		return err
-	}
-	var base *policy.Policy
-	var baseName string
-	if o.baseDir != "" {
-		base, err = loadBaseDir(e, o.baseDir)
-		baseName = o.baseDir
-	} else {
+	baseName := o.baseDir
+	if o.baseDir == "" {
 		if o.base == "" {
 			o.base = "HEAD"
 		}
-		base, err = loadBaseRev(e, o.base)
 		baseName = o.base
 	}
+	// The base loads while the head does: loading is mostly parsing, on
+	// every core, but each load also has a long single-threaded part. Its
+	// messages are printed after the head's, as if loaded in turn.
+	baseDone := make(chan baseLoad, 1)
+	go func() {
+		if o.baseDir != "" {
+			baseDone <- openBaseDir(o.baseDir)
+		} else {
+			baseDone <- openBaseRev(o.base)
+		}
+	}()
+	head, err := loadPolicy(e, schema.Options{})
+	bl := <-baseDone
+	if err != nil {
+		return err
+	}
+	base, err := bl.finish(e)
 	if err != nil {
 		return err
 	}
@@ -114,33 +122,53 @@ func runPlan(e *env, o planOpts, args []string) error {
 // since the base was merged must not stop the review of its fix.
 var baseOptions = schema.Options{SkipExpiry: true}
 
-// loadBaseRev loads the policy directory as it was at a git revision.
-func loadBaseRev(e *env, rev string) (*policy.Policy, error) {
+// baseLoad is a base policy loaded (or not) without printing anything, so
+// that it can load concurrently with the head; finish prints and decides.
+type baseLoad struct {
+	res  *schema.Result
+	name string
+	// empty names the base when it has no policy files: everything is new.
+	empty string
+	err   error
+}
+
+func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
+	switch {
+	case bl.err != nil:
+		return nil, bl.err
+	case bl.empty != "":
+		fmt.Fprintf(e.stderr, "keyform: no policy files in %s; everything is new\n", bl.empty)
+		return nil, nil
+	}
+	return loadBase(e, bl.res, bl.name)
+}
+
+// openBaseRev loads the policy directory as it was at a git revision.
+func openBaseRev(rev string) baseLoad {
 	tree, err := gitfs.Open(".", rev)
 	switch {
 	case errors.Is(err, gitfs.ErrNotRepository):
-		return nil, withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")
+		return baseLoad{err: withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")}
 	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
-		return nil, withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
-			"commit the policy first, or compare with --base-dir DIR")
+		return baseLoad{err: withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
+			"commit the policy first, or compare with --base-dir DIR")}
 	case errors.Is(err, gitfs.ErrUnknownRevision):
-		return nil, withHint(fmt.Errorf("unknown git revision %q", rev),
-			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")
+		return baseLoad{err: withHint(fmt.Errorf("unknown git revision %q", rev),
+			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")}
 	case err != nil:
-		return nil, err
+		return baseLoad{err: err}
 	}
 	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
-		fmt.Fprintf(e.stderr, "keyform: no policy files in %s; everything is new\n", tree.Display)
-		return nil, nil
+		return baseLoad{empty: tree.Display}
 	}
-	return loadBase(e, schema.LoadFS(tree, tree.Display, baseOptions), rev)
+	return baseLoad{res: schema.LoadFS(tree, tree.Display, baseOptions), name: rev}
 }
 
-func loadBaseDir(e *env, dir string) (*policy.Policy, error) {
+func openBaseDir(dir string) baseLoad {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")
+		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
 	}
-	return loadBase(e, schema.Load(dir, baseOptions), dir)
+	return baseLoad{res: schema.Load(dir, baseOptions), name: dir}
 }
 
 // loadBase reports a base that does not load; its warnings are not this
