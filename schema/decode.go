@@ -473,18 +473,6 @@ func suggest(given string, names []string) string {
 // refAttr evaluates an expression that must be a single reference of the
 // given type ("catalog" or "key") and returns its label.
 func (l *loader) refExpr(expr hcl.Expression, attrName string, types ...string) (policy.Ref, bool) {
-	// A plain reference to a declared block (catalog.NAME, key.NAME) is
-	// what evaluating it would give: take it from the syntax. Anything
-	// else is evaluated, and explained when it is wrong, below.
-	if st, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 2 {
-		if step, ok := st.Traversal[1].(hcl.TraverseAttr); ok {
-			root := st.Traversal.RootName()
-			declared := root == "catalog" && l.catalogs[step.Name] != nil || root == "key" && l.keys[step.Name] != nil
-			if declared && slices.Contains(types, root) {
-				return policy.Ref{Type: root, Label: step.Name}, true
-			}
-		}
-	}
 	if !l.checkRefs(expr) {
 		return policy.Ref{}, false
 	}
