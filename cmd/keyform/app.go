@@ -235,7 +235,9 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func printGlobalUsage(w io.Writer) {
 	fmt.Fprint(w, globalUsage)
 	tw := newTable(w)
-	for _, c := range commands {
+	sorted := slices.Clone(commands)
+	slices.SortFunc(sorted, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	for _, c := range sorted {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.short)
 	}
 	tw.Flush()
