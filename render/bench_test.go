@@ -3,7 +3,6 @@ package render_test
 import (
 	"fmt"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/keyform/keyform/internal/gen"
@@ -14,13 +13,9 @@ import (
 
 func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
 	b.Helper()
-	files, err := gen.Files(cfg)
+	fsys, err := gen.FS(cfg)
 	if err != nil {
 		b.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
 	}
 	res := schema.LoadFS(fsys, ".", schema.Options{Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})
 	if res.HasErrors() {

@@ -10,13 +10,9 @@ import (
 
 func benchPolicy(b *testing.B, cfg gen.Config) fstest.MapFS {
 	b.Helper()
-	files, err := gen.Files(cfg)
+	fsys, err := gen.FS(cfg)
 	if err != nil {
 		b.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
 	}
 	return fsys
 }

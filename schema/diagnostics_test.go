@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -96,13 +95,9 @@ func TestDiagnosticsSameAsHCLEveryRange(t *testing.T) {
 func BenchmarkDiagnostics(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		cfg := gen.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, PrivateKeyDir: "/policy/secrets"}
-		files, err := gen.Files(cfg)
+		fsys, err := gen.FS(cfg)
 		if err != nil {
 			b.Fatal(err)
-		}
-		fsys := fstest.MapFS{}
-		for name, data := range files {
-			fsys[name] = &fstest.MapFile{Data: data}
 		}
 		res := LoadFS(fsys, ".", Options{Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), AbsDir: "/policy"})
 		if len(res.Diags) != n {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"testing/fstest"
 
 	"github.com/keyform/keyform/keys"
 )
@@ -250,4 +251,17 @@ func fill(b *strings.Builder, rng *rand.Rand, size int, tag string) {
 			b.WriteString("\tsandbox = true   \n")
 		}
 	}
+}
+
+// FS is Files as an in-memory file system, ready for schema.LoadFS.
+func FS(cfg Config) (fstest.MapFS, error) {
+	files, err := Files(cfg)
+	if err != nil {
+		return nil, err
+	}
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	return fsys, nil
 }

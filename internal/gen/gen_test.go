@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/keyform/keyform/internal/gen"
@@ -18,13 +17,9 @@ var now = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func load(t *testing.T, cfg gen.Config, opts schema.Options) *policy.Policy {
 	t.Helper()
-	files, err := gen.Files(cfg)
+	fsys, err := gen.FS(cfg)
 	if err != nil {
 		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
 	}
 	opts.Now = now
 	res := schema.LoadFS(fsys, ".", opts)
