@@ -19,7 +19,7 @@ import (
 	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/nixconf"
+	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/schema"
 )
 

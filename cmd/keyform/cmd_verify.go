@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/nixconf"
+	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/schema"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/keyform/keyform/internal/gen"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/nixconf"
+	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/schema"
 )
 

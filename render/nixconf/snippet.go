@@ -1,3 +1,11 @@
+// Package nixconf renders a nixconf target's standalone nix.conf snippet
+// (the extra-trusted-public-keys and extra-substituters lines to add, see
+// Snippet). Parsing, evaluating and patching an existing nix.conf is the
+// top-level package nixconf.
+//
+// nix.conf has no quoting or escapes: a value ends at whitespace and "#"
+// starts a comment anywhere. Values that would break that are refused, never
+// escaped; policy text in comments goes through nixexpr.Comment.
 package nixconf
 
 import (
