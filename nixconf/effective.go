@@ -28,6 +28,10 @@ type Settings struct {
 	// Warnings are things Nix silently does differently from what the file
 	// seems to say.
 	Warnings []string
+
+	// shown marks settings read from "nix config show", whose items have
+	// no position because Nix does not say which line set them.
+	shown bool
 }
 
 // Keys returns the effective trusted-public-keys values.

@@ -22,6 +22,22 @@ func (c *ShownConfig) List(name string) ([]string, bool) {
 	return v, ok
 }
 
+// Settings returns the shown trusted-public-keys and substituters as
+// effective settings, for CheckTrust. Their items have no position: Nix
+// does not say which file or line set a value.
+func (c *ShownConfig) Settings() *Settings {
+	s := &Settings{shown: true}
+	for _, st := range settings {
+		vs := c.values[st.name]
+		list := make([]Item, len(vs))
+		for i, v := range vs {
+			list[i] = Item{Value: v}
+		}
+		*s.list(st) = list
+	}
+	return s
+}
+
 // ParseShowConfig reads "nix config show" or "nix show-config" output,
 // detecting JSON by its leading "{". It requires a trusted-public-keys
 // setting, which every Nix prints, so that some other text is not taken for
@@ -108,4 +124,30 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// showConfigCommands print a machine's effective configuration, newest
+// first: "nix config show" exists since Nix 2.20; older Nix (Debian's
+// 2.8) answers it with "'config' is not a recognised command" and has
+// "nix show-config", which newer Nix deprecates. Trying them in order picks
+// the one the installed Nix has without parsing "nix --version", whose
+// numbers forks such as Lix do not share.
+var showConfigCommands = [][]string{{"config", "show"}, {"show-config"}}
+
+// ReadShownConfig runs "nix config show --json", or "nix show-config
+// --json" when that fails, with the Host's Output, and returns the output
+// and the command that gave it ("nix config show"). When both fail, the
+// error quotes the last command and its standard error.
+func (h Host) ReadShownConfig() (data []byte, source string, err error) {
+	var lastErr error
+	for _, sub := range showConfigCommands {
+		argv := append([]string{"--extra-experimental-features", "nix-command"}, sub...)
+		argv = append(argv, "--json")
+		out, stderr, err := h.Output(append([]string{"nix"}, argv...))
+		if err == nil {
+			return out, "nix " + strings.Join(sub, " "), nil
+		}
+		lastErr = fmt.Errorf("nix %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(stderr)))
+	}
+	return nil, "", lastErr
 }

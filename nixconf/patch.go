@@ -17,6 +17,9 @@ type Want struct {
 	Retired []string
 	// Substituters are cache URLs that must be in substituters.
 	Substituters []string
+	// Labels name keys of Keys and Retired in reports (the policy's
+	// labels); Patch and CheckTrust ignore them.
+	Labels map[string]string
 }
 
 // Change reports what Patch did. Positions of removed keys refer to the
@@ -44,22 +47,6 @@ func (c *Change) Changed() bool {
 type Move struct {
 	From, To int // line numbers of the block's comment, before and after
 	Why      string
-}
-
-// Conflict is a problem in the effective configuration that keyform will
-// not fix by itself.
-type Conflict struct {
-	Pos  Pos
-	Key  string
-	Msg  string
-	Hint string
-}
-
-func (c Conflict) String() string {
-	if c.Pos.File == "" {
-		return c.Msg
-	}
-	return fmt.Sprintf("%s: %s", c.Pos, c.Msg)
 }
 
 // MarkerPrefix starts the comment above the lines keyform manages.
@@ -146,10 +133,6 @@ func checkWord(what, v string) error {
 	}
 	return nil
 }
-
-// normURL compares substituter URLs as the same cache with or without a
-// trailing slash.
-func normURL(u string) string { return strings.TrimRight(u, "/") }
 
 // Patch returns a copy of f changed as little as possible so that, read by
 // Nix, it trusts want.Keys and not want.Retired, and has want.Substituters:
@@ -439,107 +422,8 @@ func (p *patcher) check() error {
 	if err != nil {
 		return err
 	}
-	p.ch.Conflicts = Conflicts(eff, p.want)
+	p.ch.Conflicts = checkWant(p.want, eff).Conflicts
 	return nil
-}
-
-// Conflicts compares effective settings with what want needs and returns
-// every problem: a retired key still trusted (for example through an
-// included file keyform does not edit), a needed key or substituter
-// missing, or another key with the name of a needed one.
-func Conflicts(eff *Settings, want Want) []Conflict {
-	var cs []Conflict
-	retired := map[string]bool{}
-	for _, k := range want.Retired {
-		retired[k] = true
-	}
-	have := trustedAmong(eff, want.Keys)
-	for _, it := range eff.TrustedPublicKeys {
-		if retired[it.Value] {
-			hint := fmt.Sprintf("remove it from %s", it.Pos)
-			if it.Pos.File == "" {
-				hint = "Nix trusts it by default; set trusted-public-keys explicitly to stop that"
-			}
-			cs = append(cs, Conflict{Pos: it.Pos, Key: it.Value, Msg: fmt.Sprintf("retired key %s is still trusted", it.Value), Hint: hint})
-		}
-	}
-	for _, k := range want.Keys {
-		if !have[k] {
-			cs = append(cs, Conflict{Key: k, Msg: fmt.Sprintf("key %s is not trusted", k)})
-		}
-	}
-	haveSub := map[string]bool{}
-	for _, it := range eff.Substituters {
-		haveSub[normURL(it.Value)] = true
-	}
-	for _, u := range want.Substituters {
-		if !haveSub[normURL(u)] {
-			cs = append(cs, Conflict{Key: u, Msg: fmt.Sprintf("substituter %s is not configured", u)})
-		}
-	}
-	cs = append(cs, NameClashes(eff.TrustedPublicKeys, want.Keys)...)
-	return cs
-}
-
-// trustedAmong returns which of keys eff trusts, as a set.
-func trustedAmong(eff *Settings, keys []string) map[string]bool {
-	want := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		want[k] = false
-	}
-	have := make(map[string]bool, len(keys))
-	for _, it := range eff.TrustedPublicKeys {
-		if _, ok := want[it.Value]; ok {
-			have[it.Value] = true
-		}
-	}
-	return have
-}
-
-// KeyName is the part of a public key before the first colon, as Nix
-// splits it.
-func KeyName(k string) string {
-	name, _, _ := strings.Cut(k, ":")
-	return name
-}
-
-// NameClashes finds trusted keys that share a name with a needed key but
-// differ from it. Nix keeps the first key of each name and silently ignores
-// the rest, so one of the two is not trusted.
-func NameClashes(trusted []Item, keys []string) []Conflict {
-	byName := map[string]string{}
-	for _, k := range keys {
-		byName[KeyName(k)] = k
-	}
-	var cs []Conflict
-	seen := map[string]bool{}
-	// first is the first trusted key of each needed name: Nix keeps that
-	// one. Only needed names matter, so only they are recorded.
-	first := map[string]string{}
-	for _, it := range trusted {
-		name := KeyName(it.Value)
-		want, ok := byName[name]
-		if !ok {
-			continue
-		}
-		if _, ok := first[name]; !ok {
-			first[name] = it.Value
-		}
-		if it.Value == want || seen[it.Value] {
-			continue
-		}
-		seen[it.Value] = true
-		who := "it comes after the policy's key, so Nix ignores it"
-		if first[name] == it.Value {
-			who = fmt.Sprintf("and it comes first, so Nix ignores the policy's key %s", want)
-		}
-		cs = append(cs, Conflict{
-			Pos: it.Pos, Key: it.Value,
-			Msg:  fmt.Sprintf("%s has the name %q of a policy key but different key bytes, %s", it.Value, name, who),
-			Hint: fmt.Sprintf("if it is an old key of this cache, declare it in the policy with state = \"retired\" so keyform removes it, or delete it from %s", it.Pos),
-		})
-	}
-	return cs
 }
 
 // removeValues deletes the values drop selects, keeping the rest of the

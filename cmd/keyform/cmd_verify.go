@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,10 +8,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
+	"slices"
 
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/nixconf"
+	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -105,7 +104,7 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 	if err != nil {
 		return withHint(fmt.Errorf("%s: %w", source, err), "give the output of \"nix config show\" (or \"nix show-config\"), text or --json")
 	}
-	r := checkShownConfig(t, c)
+	r := verifyReportOf(t, nixconf.CheckTrust(wantOf(t), c.Settings()))
 	r.Source = source
 	if o.json {
 		b, err := json.MarshalIndent(r, "", "  ")
@@ -158,97 +157,58 @@ func readShownConfig(e *env, config string) ([]byte, string, error) {
 		return nil, "", withHint(errors.New("nix is not on PATH, so verify cannot read this machine's configuration"),
 			"run verify where Nix runs, or capture \"nix config show\" there and pass it with --config FILE")
 	}
-	var lastErr error
-	for _, sub := range [][]string{{"config", "show"}, {"show-config"}} {
-		argv := append([]string{"--extra-experimental-features", "nix-command"}, sub...)
-		argv = append(argv, "--json")
-		cmd := exec.Command("nix", argv...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err == nil {
-			return out, "nix " + strings.Join(sub, " "), nil
-		}
-		lastErr = fmt.Errorf("nix %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
+	out, source, err := host(e).ReadShownConfig()
+	if err != nil {
+		return nil, "", withHint(err, "check that nix works here (\"nix show-config\"), or pass captured output with --config FILE")
 	}
-	return nil, "", withHint(lastErr, "check that nix works here (\"nix show-config\"), or pass captured output with --config FILE")
+	return out, source, nil
 }
 
-func checkShownConfig(t *policy.Target, c *nixconf.ShownConfig) *verifyReport {
-	r := &verifyReport{Target: t.ID(), OK: true, Keys: []keyCheck{}, Substituters: []substCheck{}, Notes: []verifyNote{}}
-	trusted, _ := c.List("trusted-public-keys")
-	subs, _ := c.List("substituters")
-	// Nix keeps the first key of each name.
-	first := map[string]string{}
-	has := map[string]bool{}
-	for _, k := range trusted {
-		has[k] = true
-		if _, ok := first[nixconf.KeyName(k)]; !ok {
-			first[nixconf.KeyName(k)] = k
-		}
-	}
+// verifyReportOf turns nixconf's verdict into verify's report, naming keys
+// by their policy labels.
+func verifyReportOf(t *policy.Target, tr *nixconf.TrustReport) *verifyReport {
+	r := &verifyReport{Target: t.ID(), OK: true, Keys: []keyCheck{}, Substituters: []substCheck{}, Notes: []verifyNote{}, InvalidKeys: []verifyNote{}}
 	problem := func(line string) {
 		r.OK = false
 		r.problems = append(r.problems, line)
 		r.lines = append(r.lines, line)
 	}
-	known := map[string]bool{}
-	for _, k := range t.Keys {
-		known[k.PublicKey] = true
-		kc := keyCheck{Label: k.Label, PublicKey: k.PublicKey, State: string(k.State), Status: "ok", OK: true}
-		switch {
-		case !has[k.PublicKey]:
-			kc.Status, kc.OK = "missing", false
+	// tr.Keys has the target's active keys, then its retired ones.
+	for i, k := range slices.Concat(t.Keys, t.Retired) {
+		kc := tr.Keys[i]
+		r.Keys = append(r.Keys, keyCheck{Label: k.Label, PublicKey: k.PublicKey, State: string(k.State), Status: string(kc.Status), OK: kc.Status == nixconf.TrustOK})
+		switch kc.Status {
+		case nixconf.TrustMissing:
 			problem(fmt.Sprintf("MISSING  key %s (%s): not trusted", k.PublicKey, k.Label))
-		case first[nixconf.KeyName(k.PublicKey)] != k.PublicKey:
-			kc.Status, kc.OK = "shadowed", false
-			problem(fmt.Sprintf("SHADOWED key %s (%s): %s has the same name and comes first, so Nix ignores the policy's key", k.PublicKey, k.Label, first[nixconf.KeyName(k.PublicKey)]))
-		default:
-			r.lines = append(r.lines, fmt.Sprintf("ok       key %s (%s)", k.PublicKey, k.Label))
-		}
-		r.Keys = append(r.Keys, kc)
-	}
-	for _, k := range t.Retired {
-		known[k.PublicKey] = true
-		kc := keyCheck{Label: k.Label, PublicKey: k.PublicKey, State: string(k.State), Status: "ok", OK: true}
-		if has[k.PublicKey] {
-			kc.Status, kc.OK = "trusted", false
+		case nixconf.TrustShadowed:
+			problem(fmt.Sprintf("SHADOWED key %s (%s): %s has the same name and comes first, so Nix ignores the policy's key", k.PublicKey, k.Label, kc.By))
+		case nixconf.TrustStillTrusted:
 			problem(fmt.Sprintf("RETIRED  key %s (%s): still trusted", k.PublicKey, k.Label))
+		default:
+			if kc.Retired {
+				r.lines = append(r.lines, fmt.Sprintf("ok       retired key %s (%s) not trusted", k.PublicKey, k.Label))
+			} else {
+				r.lines = append(r.lines, fmt.Sprintf("ok       key %s (%s)", k.PublicKey, k.Label))
+			}
+		}
+	}
+	for _, sc := range tr.Substituters {
+		if sc.Configured {
+			r.Substituters = append(r.Substituters, substCheck{URL: sc.URL, Status: "ok", OK: true})
+			r.lines = append(r.lines, fmt.Sprintf("ok       substituter %s", sc.URL))
 		} else {
-			r.lines = append(r.lines, fmt.Sprintf("ok       retired key %s (%s) not trusted", k.PublicKey, k.Label))
-		}
-		r.Keys = append(r.Keys, kc)
-	}
-	haveSub := map[string]bool{}
-	for _, u := range subs {
-		haveSub[strings.TrimRight(u, "/")] = true
-	}
-	for _, u := range t.Substituters {
-		sc := substCheck{URL: u, Status: "ok", OK: true}
-		if !haveSub[strings.TrimRight(u, "/")] {
-			sc.Status, sc.OK = "missing", false
-			problem(fmt.Sprintf("MISSING  substituter %s", u))
-		} else {
-			r.lines = append(r.lines, fmt.Sprintf("ok       substituter %s", u))
-		}
-		r.Substituters = append(r.Substituters, sc)
-	}
-	r.InvalidKeys = []verifyNote{}
-	for _, k := range trusted {
-		if why := nixconf.NixKeyProblem(k); why != "" {
-			r.InvalidKeys = append(r.InvalidKeys, verifyNote{PublicKey: k, Message: why})
-			problem(fmt.Sprintf("INVALID  key %s: %s; while it is trusted, Nix fails every signature check", k, why))
+			r.Substituters = append(r.Substituters, substCheck{URL: sc.URL, Status: "missing"})
+			problem(fmt.Sprintf("MISSING  substituter %s", sc.URL))
 		}
 	}
-	seen := map[string]bool{}
-	for _, k := range trusted {
-		if known[k] || seen[k] || nixconf.NixKeyProblem(k) != "" {
-			continue
-		}
-		seen[k] = true
+	for _, k := range tr.Invalid {
+		r.InvalidKeys = append(r.InvalidKeys, verifyNote{PublicKey: k.Value, Message: k.Why})
+		problem(fmt.Sprintf("INVALID  key %s: %s; while it is trusted, Nix fails every signature check", k.Value, k.Why))
+	}
+	for _, it := range tr.Others {
 		msg := "trusted, not named by this target"
-		r.Notes = append(r.Notes, verifyNote{PublicKey: k, Message: msg})
-		r.lines = append(r.lines, fmt.Sprintf("note     key %s: %s", k, msg))
+		r.Notes = append(r.Notes, verifyNote{PublicKey: it.Value, Message: msg})
+		r.lines = append(r.lines, fmt.Sprintf("note     key %s: %s", it.Value, msg))
 	}
 	return r
 }

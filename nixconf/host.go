@@ -1,0 +1,91 @@
+package nixconf
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+// Host is what apply and verify need to know about the machine they run
+// on, and how to run commands there. LocalHost describes this machine;
+// tests describe any other.
+type Host struct {
+	// GOOS is the operating system ("linux", "darwin", ...): it decides
+	// the daemon restart command.
+	GOOS string
+	// EUID is the effective user id: restart commands need sudo unless 0.
+	EUID int
+	// StoreDir is the Nix store (/nix/store, or NIX_STORE_DIR), which is
+	// read-only: apply refuses files in it.
+	StoreDir string
+	// DaemonSocket is where a multi-user Nix's daemon listens; without it
+	// Nix is a single-user install, which needs no restart.
+	DaemonSocket string
+	// LaunchDaemonsDir is where launchd's daemon definitions are on macOS
+	// (/Library/LaunchDaemons): Determinate Nix's daemon has its own label.
+	LaunchDaemonsDir string
+	// Home is the user's home directory, or "" when unknown. The daemon
+	// ignores trusted-public-keys from a file there unless the user is a
+	// trusted user.
+	Home string
+	// Run runs a command (a daemon restart), its output going to the user.
+	Run func(argv []string) error
+	// Output runs a command and returns its standard output and standard
+	// error ("nix config show").
+	Output func(argv []string) (stdout, stderr []byte, err error)
+}
+
+// LocalHost describes this machine: the running OS and user, Nix's
+// NIX_STORE_DIR, NIX_DAEMON_SOCKET_PATH and NIX_STATE_DIR, and commands run
+// with os/exec, their output on standard error.
+func LocalHost() Host {
+	h := hostFromEnv(os.Getenv)
+	h.GOOS, h.EUID = runtime.GOOS, os.Geteuid()
+	if home, err := os.UserHomeDir(); err == nil {
+		h.Home = home
+	}
+	h.Run = func(argv []string) error {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		return cmd.Run()
+	}
+	h.Output = func(argv []string) ([]byte, []byte, error) {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		return out, stderr.Bytes(), err
+	}
+	return h
+}
+
+// hostFromEnv sets the paths that Nix's environment variables move.
+func hostFromEnv(getenv func(string) string) Host {
+	h := Host{StoreDir: "/nix/store", LaunchDaemonsDir: "/Library/LaunchDaemons"}
+	if d := getenv("NIX_STORE_DIR"); d != "" {
+		h.StoreDir = filepath.Clean(d)
+	}
+	h.DaemonSocket = getenv("NIX_DAEMON_SOCKET_PATH")
+	if h.DaemonSocket == "" {
+		state := "/nix/var/nix"
+		if d := getenv("NIX_STATE_DIR"); d != "" {
+			state = d
+		}
+		h.DaemonSocket = filepath.Join(state, "daemon-socket", "socket")
+	}
+	return h
+}
+
+// HintError is a failure or refusal with what to do about it, which the
+// CLI prints on a "hint:" line.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+func withHint(err error, hint string) error { return &HintError{Err: err, Hint: hint} }
