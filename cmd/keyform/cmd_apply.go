@@ -59,7 +59,8 @@ type applyOpts struct {
 }
 
 // Hooks for tests: the test binary sets them from KEYFORM_TEST_* variables
-// (see main_test.go); the real binary never reads those.
+// (see main_test.go); the real binary never reads those. nixconf gets them
+// as fields of its Host (see host).
 var (
 	// goos decides which daemon restart command to print.
 	goos = runtime.GOOS
@@ -123,24 +124,8 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if err != nil {
 		return hinted(err)
 	}
-	if plan.Refused() {
-		for _, c := range plan.Change.Conflicts {
-			fmt.Fprintf(e.stderr, "keyform: %s\n", c)
-			if c.Hint != "" {
-				fmt.Fprintf(e.stderr, "hint: %s\n", c.Hint)
-			}
-		}
-		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", path, t.ID())
-		return errInvalid
-	}
-	for _, n := range plan.Change.Notes {
-		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
-	}
-	for _, w := range plan.Warnings {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w.Msg)
-		if w.Hint != "" {
-			fmt.Fprintf(e.stderr, "hint: %s\n", w.Hint)
-		}
+	if err := printPlanProblems(e, plan); err != nil {
+		return err
 	}
 	if !plan.Changed() {
 		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
@@ -160,6 +145,31 @@ func runApply(e *env, o applyOpts, args []string) error {
 		fmt.Fprintf(e.stdout, "previous version kept in %s\n", backup)
 	}
 	return hinted(h.PlanRestart(path).Advise(e.stdout, o.restart))
+}
+
+// printPlanProblems prints why apply refuses the plan (and fails), or the
+// notes and warnings it writes anyway.
+func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
+	if plan.Refused() {
+		for _, c := range plan.Change.Conflicts {
+			fmt.Fprintf(e.stderr, "keyform: %s\n", c)
+			if c.Hint != "" {
+				fmt.Fprintf(e.stderr, "hint: %s\n", c.Hint)
+			}
+		}
+		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", plan.Path, plan.Want.Target)
+		return errInvalid
+	}
+	for _, n := range plan.Change.Notes {
+		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w.Msg)
+		if w.Hint != "" {
+			fmt.Fprintf(e.stderr, "hint: %s\n", w.Hint)
+		}
+	}
+	return nil
 }
 
 // hinted turns nixconf's errors with a hint into the CLI's.

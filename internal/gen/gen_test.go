@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/gen"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/nixconf"
+	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
