@@ -5,7 +5,7 @@
 // (Patch), reads "nix config show" output (ParseShowConfig,
 // ReadShownConfig), checks effective settings against what a target needs
 // (CheckTrust), and plans "keyform apply": what to refuse, what to write,
-// which daemon restart fits the machine (PlanApply, RestartPlan).
+// which daemon restart fits the machine (PlanApply, PlanRestart).
 //
 // The package never consults the process: the operating system, the user
 // id, the store and daemon-socket paths and the command runner are passed
