@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/gitfs"
 )
 
 // hclWriter is what writeDiagnostics printed before it found snippets by
@@ -60,7 +61,7 @@ func TestDiagnosticsSameAsHCL(t *testing.T) {
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			os.WriteFile(p, bytes.ReplaceAll(f.Data, []byte("$DIR"), []byte(dir)), 0o644)
 		}
-		res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: FindWorkTree(dir)})
+		res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: gitfs.FindWorkTree(dir), CheckRecipient: checkRecipient})
 		checkSameAsHCL(t, path, res.files, res.Diags)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/schema"
@@ -23,7 +24,7 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if schema.FindWorkTree(wd) == "" {
+	if gitfs.FindWorkTree(wd) == "" {
 		// Headers name the policy directory relative to the git work tree,
 		// so outside a checkout they differ from the committed files.
 		t.Skip("not in a git work tree")
@@ -50,7 +51,7 @@ func TestExamples(t *testing.T) {
 			}
 
 			nixtest.Require(t)
-			res := schema.Load(dir, schema.Options{Now: now()})
+			res := schema.Load(dir, loadOptions(schema.Options{}))
 			if res.HasErrors() {
 				t.Fatal("policy does not load")
 			}
