@@ -80,6 +80,8 @@ const (
 	signsWith                     // value: a key label the publisher signs with, or no longer
 	recipient                     // value
 	flox                          // before, after
+
+	numFactKinds // how many kinds there are, for the tests
 )
 
 // sections walks the plan's changes in the order both forms list them.

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/golden"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
 )
-
-var update = flag.Bool("update", false, "rewrite the want sections of testdata/*.txtar")
 
 var testNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
@@ -81,7 +79,7 @@ func TestVectors(t *testing.T) {
 				if got[section] == want[section] {
 					continue
 				}
-				if *update {
+				if *golden.Update {
 					setSection(ar, section, got[section])
 					changed = true
 					continue

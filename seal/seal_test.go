@@ -15,6 +15,7 @@ import (
 	"filippo.io/age/armor"
 	"golang.org/x/crypto/ssh"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
 
 func gitT(t *testing.T, dir string, args ...string) {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"testing/fstest"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
 
 func TestFS(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/internal/synthetic"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/nixconf"
