@@ -6,7 +6,7 @@ import (
 	"path"
 	"testing"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 )
 
 // BenchmarkParsePatch parses a generated nix.conf (long key lists,
@@ -20,7 +20,7 @@ func BenchmarkParsePatch(b *testing.B) {
 	for i := range 270 {
 		want.Keys = append(want.Keys, fmt.Sprintf("cache%04d.example.org-%d:%042dA=", i%3, i, i))
 	}
-	want.Retired = gen.RetiredKeys()
+	want.Retired = synthetic.RetiredKeys()
 	for i := range 1000 - len(want.Retired) {
 		want.Retired = append(want.Retired, fmt.Sprintf("retired%d.example.org-1:%042dA=", i, i))
 	}
@@ -33,7 +33,7 @@ func BenchmarkParsePatch(b *testing.B) {
 		wipeEnd bool // a plain trusted-public-keys line at the end wipes every extra- line above it
 	}
 	for _, v := range []variant{{"size=100KiB", 100 << 10, false}, {"size=1024KiB", 1 << 20, false}, {"size=10240KiB", 10 << 20, false}, {"size=10240KiB/wiped", 10 << 20, true}} {
-		files := gen.NixConfFiles(v.size, 1)
+		files := synthetic.NixConfFiles(v.size, 1)
 		if v.wipeEnd {
 			files["nix.conf"] = append(files["nix.conf"], "trusted-public-keys = "+NixOSCacheKey+"\n"...)
 		}
@@ -45,7 +45,7 @@ func BenchmarkParsePatch(b *testing.B) {
 		}
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()
-			b.SetBytes(int64(len(files["nix.conf"]) + len(files[gen.NixConfInclude])))
+			b.SetBytes(int64(len(files["nix.conf"]) + len(files[synthetic.NixConfInclude])))
 			var ch *Change
 			for b.Loop() {
 				f, err := Parse("/etc/nix/nix.conf", files["nix.conf"])

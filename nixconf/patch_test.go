@@ -3,7 +3,6 @@ package nixconf
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden sections of testdata/corpus")
+	"github.com/keyform/keyform/internal/golden"
+)
 
 // confDir is where corpus files live for the parser: errors and include
 // paths read like a real machine's.
@@ -234,7 +233,7 @@ func (c *corpusCase) check(t *testing.T, got map[string]string) {
 	for name, g := range got {
 		i := slices.IndexFunc(c.ar.Files, func(f txtar.File) bool { return f.Name == name })
 		if i < 0 {
-			if !*update {
+			if !*golden.Update {
 				t.Errorf("missing golden section %s; got:\n%s", name, g)
 				continue
 			}
@@ -244,7 +243,7 @@ func (c *corpusCase) check(t *testing.T, got map[string]string) {
 		if string(c.ar.Files[i].Data) == g {
 			continue
 		}
-		if *update {
+		if *golden.Update {
 			c.ar.Files[i].Data = []byte(g)
 			changed = true
 			continue

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
-func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
+func loadGenerated(b *testing.B, cfg synthetic.Config) *policy.Policy {
 	b.Helper()
-	fsys, err := gen.FS(cfg)
+	fsys, err := synthetic.FS(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
 // gains a key) and renders the plan as text, markdown and JSON. Time
 // should grow linearly with the keys the targets trust.
 func BenchmarkCompare(b *testing.B) {
-	for _, cfg := range []gen.Config{gen.Medium, gen.Mid, gen.Large} {
+	for _, cfg := range []synthetic.Config{synthetic.Medium, synthetic.Mid, synthetic.Large} {
 		base := loadGenerated(b, cfg)
 		cfg.RotateKey = 0
 		head := loadGenerated(b, cfg)

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"testing"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
 
 func TestSortKeys(t *testing.T) {

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/schema"
 )
 
-func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
+func loadGenerated(b *testing.B, cfg synthetic.Config) *policy.Policy {
 	b.Helper()
-	fsys, err := gen.FS(cfg)
+	fsys, err := synthetic.FS(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func loadGenerated(b *testing.B, cfg gen.Config) *policy.Policy {
 // BenchmarkFilesScaling renders every target of generated policies at three
 // sizes; ns/op should grow linearly with the bytes rendered.
 func BenchmarkFilesScaling(b *testing.B) {
-	for _, cfg := range []gen.Config{gen.Medium, gen.Mid, gen.Large} {
+	for _, cfg := range []synthetic.Config{synthetic.Medium, synthetic.Mid, synthetic.Large} {
 		p := loadGenerated(b, cfg)
 		b.Run(fmt.Sprintf("keys=%d/targets=%d", cfg.Keys, cfg.Targets), func(b *testing.B) {
 			b.ReportAllocs()

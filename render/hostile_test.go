@@ -7,7 +7,7 @@ import (
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
-	"github.com/keyform/keyform/render/gen"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // Validation rejects all of these (schema/testdata/fail_hostile_strings.txtar);
@@ -61,13 +61,13 @@ func TestHostileModules(t *testing.T) {
 				continue
 			}
 			plainT, plainC := hostileTarget(kind, "plain", exclusive, true)
-			plain, err := render.Target(gen.Input{Target: plainT, Source: "infra", Catalogs: plainC})
+			plain, err := render.Target(renderer.Input{Target: plainT, Source: "infra", Catalogs: plainC})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, s := range hostile {
 				target, cats := hostileTarget(kind, s, exclusive, true)
-				out, err := render.Target(gen.Input{Target: target, Source: hostileSource, Catalogs: cats})
+				out, err := render.Target(renderer.Input{Target: target, Source: hostileSource, Catalogs: cats})
 				if err != nil {
 					t.Fatalf("%s %q: %v", kind, s, err)
 				}
@@ -95,7 +95,7 @@ func TestHostileNixConf(t *testing.T) {
 	nixtest.Require(t)
 	for _, s := range hostile {
 		target, cats := hostileTarget(policy.NixConf, s, false, false)
-		out, err := render.Target(gen.Input{Target: target, Source: hostileSource, Catalogs: cats})
+		out, err := render.Target(renderer.Input{Target: target, Source: hostileSource, Catalogs: cats})
 		if err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
@@ -117,7 +117,7 @@ func TestHostileNixConf(t *testing.T) {
 		// Values with whitespace, "#" or control characters are refused.
 		target, cats = hostileTarget(policy.NixConf, s, false, true)
 		if strings.ContainsAny(s, " \t\n\r#\u2028") {
-			if out, err := render.Target(gen.Input{Target: target, Catalogs: cats}); err == nil {
+			if out, err := render.Target(renderer.Input{Target: target, Catalogs: cats}); err == nil {
 				t.Errorf("%q: nixconf rendered a value nix.conf cannot hold:\n%s", s, out)
 			} else if !strings.Contains(err.Error(), "cannot be written to nix.conf") {
 				t.Errorf("%q: error %q", s, err)
@@ -129,7 +129,7 @@ func TestHostileNixConf(t *testing.T) {
 func TestNulRefused(t *testing.T) {
 	for _, kind := range []policy.Kind{policy.NixOS, policy.HomeManager} {
 		target, cats := hostileTarget(kind, "nul\x00", false, true)
-		if _, err := render.Target(gen.Input{Target: target, Catalogs: cats}); err == nil || !strings.Contains(err.Error(), "NUL") {
+		if _, err := render.Target(renderer.Input{Target: target, Catalogs: cats}); err == nil || !strings.Contains(err.Error(), "NUL") {
 			t.Errorf("%s: got %v, want an error about the NUL byte", kind, err)
 		}
 	}

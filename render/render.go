@@ -15,14 +15,14 @@ import (
 	"sync/atomic"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/gen"
 	"github.com/keyform/keyform/render/homemanager"
 	"github.com/keyform/keyform/render/nixconf"
 	"github.com/keyform/keyform/render/nixos"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // Marker starts the first line of every generated file.
-const Marker = gen.Marker
+const Marker = renderer.Marker
 
 // File is one rendered target.
 type File struct {
@@ -37,7 +37,7 @@ type File struct {
 
 // Options tune Files.
 type Options struct {
-	// Source names the policy directory in headers (see gen.Input.Source).
+	// Source names the policy directory in headers (see renderer.Input.Source).
 	Source string
 	// OutputDir replaces the policy's output_dir when not empty.
 	OutputDir string
@@ -54,7 +54,7 @@ func (e *UnknownTargetError) Error() string {
 }
 
 // Target renders one target.
-func Target(in gen.Input) ([]byte, error) {
+func Target(in renderer.Input) ([]byte, error) {
 	switch in.Target.Kind {
 	case policy.NixOS, policy.Darwin:
 		return nixos.Render(in)
@@ -139,11 +139,11 @@ func Files(p *policy.Policy, o Options, ids []string) ([]File, error) {
 // renderAll renders targets concurrently, one worker per CPU, and returns
 // their files in the order given; on failure, the error of the first
 // failing target in that order, so the message does not depend on
-// scheduling. Each key's lines are rendered once for all targets (gen.Text).
+// scheduling. Each key's lines are rendered once for all targets (renderer.Text).
 func renderAll(p *policy.Policy, o Options, outDir string, targets []*policy.Target) ([]File, error) {
-	var text *gen.Text
+	var text *renderer.Text
 	if len(targets) > 1 {
-		text = gen.NewText(p.Keys, p.Catalogs)
+		text = renderer.NewText(p.Keys, p.Catalogs)
 	}
 	files := make([]File, len(targets))
 	errs := make([]error, len(targets))
@@ -157,7 +157,7 @@ func renderAll(p *policy.Policy, o Options, outDir string, targets []*policy.Tar
 					return
 				}
 				t := targets[i]
-				content, err := Target(gen.Input{Target: t, Source: o.Source, Catalogs: p.Catalogs, Text: text})
+				content, err := Target(renderer.Input{Target: t, Source: o.Source, Catalogs: p.Catalogs, Text: text})
 				files[i], errs[i] = File{Target: t.ID(), Path: Path(t, outDir), Content: content}, err
 			}
 		})

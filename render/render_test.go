@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"

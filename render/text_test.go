@@ -5,17 +5,17 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
-	rgen "github.com/keyform/keyform/render/gen"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // TestFilesMatchesTarget: Files renders every target concurrently with
-// each key's lines cached (gen.Text); the bytes must be those of rendering
+// each key's lines cached (synthetic.Text); the bytes must be those of rendering
 // each target on its own without the cache.
 func TestFilesMatchesTarget(t *testing.T) {
-	files, err := gen.Files(gen.Medium)
+	files, err := synthetic.Files(synthetic.Medium)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestFilesMatchesTarget(t *testing.T) {
 			t.Fatalf("%s: %d files for %d targets", name, len(got), len(p.Targets))
 		}
 		for i, tg := range p.Targets {
-			want, err := render.Target(rgen.Input{Target: tg, Source: opts.Source, Catalogs: p.Catalogs})
+			want, err := render.Target(renderer.Input{Target: tg, Source: opts.Source, Catalogs: p.Catalogs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,11 +53,11 @@ func TestTextHostile(t *testing.T) {
 			extra := &policy.Key{Label: "a", Name: "a.example-1", State: policy.Active, PublicKey: "a.example-1:YSZbft7eBuRS8iIuzUP3ThNlm7qL6ZiSHdrfpDfXpGk="}
 			target.Keys = append(target.Keys, extra) // sorts first: no catalog
 			keys := slices.Concat(target.Keys, target.Retired)
-			plain, err := render.Target(rgen.Input{Target: target, Source: hostileSource, Catalogs: cats})
+			plain, err := render.Target(renderer.Input{Target: target, Source: hostileSource, Catalogs: cats})
 			if err != nil {
 				t.Fatal(err)
 			}
-			cached, err := render.Target(rgen.Input{Target: target, Source: hostileSource, Catalogs: cats, Text: rgen.NewText(keys, cats)})
+			cached, err := render.Target(renderer.Input{Target: target, Source: hostileSource, Catalogs: cats, Text: renderer.NewText(keys, cats)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,14 +3,14 @@ package schema
 import (
 	"fmt"
 	"testing"
-	"testing/fstest"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/memfs"
+	"github.com/keyform/keyform/internal/synthetic"
 )
 
-func benchPolicy(b *testing.B, cfg gen.Config) fstest.MapFS {
+func benchPolicy(b *testing.B, cfg synthetic.Config) memfs.FS {
 	b.Helper()
-	fsys, err := gen.FS(cfg)
+	fsys, err := synthetic.FS(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -20,10 +20,10 @@ func benchPolicy(b *testing.B, cfg gen.Config) fstest.MapFS {
 // BenchmarkLoad measures load+validate+resolve at growing sizes; time per
 // op should grow linearly with keys x targets.
 func BenchmarkLoad(b *testing.B) {
-	sizes := []gen.Config{
+	sizes := []synthetic.Config{
 		{Catalogs: 10, Keys: 100, Targets: 100, Files: 4, Seed: 1, RotateKey: -1},
-		gen.Mid,
-		gen.Large,
+		synthetic.Mid,
+		synthetic.Large,
 	}
 	for _, cfg := range sizes {
 		fsys := benchPolicy(b, cfg)

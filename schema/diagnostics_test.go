@@ -13,7 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/synthetic"
 )
 
 // hclWriter is what writeDiagnostics printed before it found snippets by
@@ -60,7 +61,7 @@ func TestDiagnosticsSameAsHCL(t *testing.T) {
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			os.WriteFile(p, bytes.ReplaceAll(f.Data, []byte("$DIR"), []byte(dir)), 0o644)
 		}
-		res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: FindWorkTree(dir)})
+		res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: gitfs.FindWorkTree(dir), CheckRecipient: checkRecipient})
 		checkSameAsHCL(t, path, res.files, res.Diags)
 	}
 }
@@ -94,8 +95,8 @@ func TestDiagnosticsSameAsHCLEveryRange(t *testing.T) {
 // diagnostic should not grow with n.
 func BenchmarkDiagnostics(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
-		cfg := gen.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, PrivateKeyDir: "/policy/secrets"}
-		fsys, err := gen.FS(cfg)
+		cfg := synthetic.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, PrivateKeyDir: "/policy/secrets"}
+		fsys, err := synthetic.FS(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fsys := fstest.MapFS{"keyform.hcl": {Data: src}}
-		res := LoadFS(fsys, ".", Options{Now: testNow, AllowPending: true})
+		res := LoadFS(fsys, ".", Options{Now: testNow, AllowPending: true, CheckRecipient: checkRecipient})
 		if res.HasErrors() != (res.Policy == nil) {
 			t.Fatalf("errors=%v but policy=%v", res.HasErrors(), res.Policy)
 		}

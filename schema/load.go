@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -45,6 +46,13 @@ type Options struct {
 	// AbsDir is the absolute policy directory, used to refuse private keys
 	// inside it. Load sets it.
 	AbsDir string
+	// CheckRecipient, when set, says whether a publisher's recipient is a
+	// public key keyform can seal to; its error becomes the "Invalid
+	// recipient" diagnostic. The keyform command passes seal's parser (see
+	// seal.ParseRecipient), so a policy that validates can always be sealed.
+	// It is an option so that loading a policy does not link the age
+	// library; nil checks only the text (policy.CheckRecipientText).
+	CheckRecipient func(recipient string) error
 }
 
 // Result is the outcome of loading a policy.
@@ -86,22 +94,9 @@ func Load(dir string, opts Options) *Result {
 	}
 	opts.AbsDir = abs
 	if opts.WorkTree == "" {
-		opts.WorkTree = FindWorkTree(abs)
+		opts.WorkTree = gitfs.FindWorkTree(abs)
 	}
 	return LoadFS(os.DirFS(dir), dir, opts)
-}
-
-// FindWorkTree returns the root of the git work tree containing dir (an
-// absolute path), or "" when there is none.
-func FindWorkTree(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 // LoadFS is Load over any file system; dir is only used to name files in

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,12 +11,20 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/golden"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/seal"
 )
 
-var update = flag.Bool("update", false, "rewrite the want sections of testdata/*.txtar")
-
 var testNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+// checkRecipient is the Options.CheckRecipient the keyform command passes,
+// so the vectors show the recipient errors users see.
+func checkRecipient(s string) error {
+	_, err := seal.ParseRecipient(s)
+	return err
+}
 
 // TestVectors walks testdata/*.txtar. Each archive is a policy directory
 // plus golden sections: "diagnostics" (what validate prints) and, for
@@ -52,7 +59,7 @@ func TestVectors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: FindWorkTree(dir)})
+			res := LoadFS(os.DirFS(dir), ".", Options{Now: testNow, AbsDir: dir, WorkTree: gitfs.FindWorkTree(dir), CheckRecipient: checkRecipient})
 			var diags bytes.Buffer
 			if err := res.WriteDiagnostics(&diags, 0, false); err != nil {
 				t.Fatal(err)
@@ -72,7 +79,7 @@ func TestVectors(t *testing.T) {
 				if got[section] == want[section] {
 					continue
 				}
-				if *update {
+				if *golden.Update {
 					setSection(ar, section, got[section])
 					changed = true
 					continue

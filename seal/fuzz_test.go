@@ -3,6 +3,8 @@ package seal
 import (
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/policy"
 )
 
 func FuzzParseRecipient(f *testing.F) {
@@ -16,11 +18,11 @@ func FuzzParseRecipient(f *testing.F) {
 		if (r == nil) == (err == nil) {
 			t.Fatalf("ParseRecipient(%q) = %v, %v", s, r, err)
 		}
-		if err != nil && LooksSecret(s) && len(s) > 20 && strings.Contains(err.Error(), s[:20]) {
+		if err != nil && policy.RecipientLooksSecret(s) && len(s) > 20 && strings.Contains(err.Error(), s[:20]) {
 			t.Fatalf("error echoes a secret-looking input: %v", err)
 		}
 		if err == nil {
-			if _, err := ParseRecipient(Canonical(s)); err != nil && !strings.HasPrefix(s, "age1") {
+			if _, err := ParseRecipient(policy.CanonicalRecipient(s)); err != nil && !strings.HasPrefix(s, "age1") {
 				t.Fatalf("canonical form of %q does not parse: %v", s, err)
 			}
 		}

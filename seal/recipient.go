@@ -1,12 +1,13 @@
 package seal
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
+
+	"github.com/keyform/keyform/policy"
 )
 
 // ParseRecipient parses a recipient as a policy declares it and returns
@@ -21,15 +22,8 @@ import (
 // need an external plugin program at seal or unseal time, which keyform does
 // not run. Errors never echo a secret key pasted by mistake.
 func ParseRecipient(s string) (age.Recipient, error) {
-	switch {
-	case s == "":
-		return nil, errors.New("the recipient is empty")
-	case strings.TrimSpace(s) != s:
-		return nil, errors.New("the recipient has leading or trailing whitespace")
-	case LooksSecret(s):
-		return nil, errors.New("this is a private key (an age identity or SSH private key), not a recipient: remove it from the policy now and treat it as leaked; a recipient is the public half, printed by \"age-keygen -y\" or found in ~/.ssh/id_ed25519.pub")
-	case strings.ContainsAny(s, "\n\r"):
-		return nil, errors.New("the recipient spans several lines; give one public key per list element")
+	if err := policy.CheckRecipientText(s); err != nil {
+		return nil, err
 	}
 	lower := strings.ToLower(s)
 	switch {
@@ -63,14 +57,6 @@ func ParseRecipient(s string) (age.Recipient, error) {
 	return nil, fmt.Errorf("%s is not an age or SSH public key: a recipient looks like \"age1...\" (age-keygen -y) or \"ssh-ed25519 AAAA... user@host\" (~/.ssh/id_ed25519.pub)", short(s))
 }
 
-// LooksSecret reports whether s looks like private key material (an age
-// identity or a PEM private key), which must never be echoed.
-func LooksSecret(s string) bool {
-	u := strings.ToUpper(strings.TrimSpace(s))
-	return strings.HasPrefix(u, "AGE-SECRET-KEY-") || strings.HasPrefix(u, "AGE-PLUGIN-") ||
-		strings.Contains(u, "PRIVATE KEY-----")
-}
-
 // ageReason drops the recipient that age repeats in its errors
 // ("malformed recipient \"age1...\": invalid checksum").
 func ageReason(err error) string {
@@ -88,25 +74,4 @@ func short(s string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("%q", s[:14]+"..."+s[len(s)-6:])
-}
-
-// Canonical is the form recipients are compared in: SSH keys without their
-// comment, age keys in lower case. Changing an SSH key's comment does not
-// change who can decrypt.
-func Canonical(s string) string {
-	if strings.HasPrefix(s, "ssh-") {
-		f := strings.Fields(s)
-		if len(f) >= 2 {
-			return f[0] + " " + f[1]
-		}
-		return s
-	}
-	return strings.ToLower(s)
-}
-
-// IsPostQuantum reports whether s is an age hybrid post-quantum recipient.
-// age refuses to mix them with classical recipients in one file, since that
-// would defeat their purpose.
-func IsPostQuantum(s string) bool {
-	return strings.HasPrefix(strings.ToLower(s), "age1pq1")
 }

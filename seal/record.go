@@ -60,7 +60,7 @@ func Want(p *policy.Policy, k *policy.Key) []Entry {
 	var entries []*Entry
 	for _, pub := range p.PublishersOf(k.Label) {
 		for _, r := range pub.Recipients {
-			c := Canonical(r)
+			c := policy.CanonicalRecipient(r)
 			e := byCanon[c]
 			if e == nil {
 				e = &Entry{Recipient: r}
@@ -84,7 +84,7 @@ func Want(p *policy.Policy, k *policy.Key) []Entry {
 func sortEntries(es []Entry) {
 	slices.SortFunc(es, func(a, b Entry) int {
 		return cmp.Or(strings.Compare(strings.Join(a.Publishers, ","), strings.Join(b.Publishers, ",")),
-			strings.Compare(Canonical(a.Recipient), Canonical(b.Recipient)))
+			strings.Compare(policy.CanonicalRecipient(a.Recipient), policy.CanonicalRecipient(b.Recipient)))
 	})
 }
 
@@ -92,7 +92,9 @@ func sortEntries(es []Entry) {
 // has that want lacks (removed), comparing recipients canonically.
 func Diff(has, want []Entry) (added, removed []Entry) {
 	in := func(es []Entry, e Entry) bool {
-		return slices.ContainsFunc(es, func(x Entry) bool { return Canonical(x.Recipient) == Canonical(e.Recipient) })
+		return slices.ContainsFunc(es, func(x Entry) bool {
+			return policy.CanonicalRecipient(x.Recipient) == policy.CanonicalRecipient(e.Recipient)
+		})
 	}
 	for _, e := range want {
 		if !in(has, e) {

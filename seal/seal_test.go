@@ -15,7 +15,9 @@ import (
 	"filippo.io/age/armor"
 	"golang.org/x/crypto/ssh"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/keys"
+	"github.com/keyform/keyform/policy"
 )
 
 // testIdentity is a freshly generated identity file and its recipient.
@@ -303,11 +305,16 @@ func TestParseRecipient(t *testing.T) {
 			t.Errorf("ParseRecipient(%.30q): %v", s, err)
 		}
 	}
+	// The text rules live in policy (so schema needs no age); they must
+	// agree with what age generates.
 	a := sshEd25519Identity(t, "").recipient
-	if Canonical(a) != Canonical(strings.TrimSuffix(a, "test@host")+"other@comment") {
-		t.Error("Canonical depends on the SSH comment")
+	if policy.CanonicalRecipient(a) != policy.CanonicalRecipient(strings.TrimSuffix(a, "test@host")+"other@comment") {
+		t.Error("CanonicalRecipient depends on the SSH comment")
 	}
-	if !IsPostQuantum(pqIdentity(t).recipient) || IsPostQuantum(ageIdentity(t).recipient) {
-		t.Error("IsPostQuantum")
+	if !policy.IsPostQuantumRecipient(pqIdentity(t).recipient) || policy.IsPostQuantumRecipient(ageIdentity(t).recipient) {
+		t.Error("IsPostQuantumRecipient")
+	}
+	if !policy.RecipientLooksSecret(string(pqIdentity(t).file)) || !policy.RecipientLooksSecret(string(sshEd25519Identity(t, "").file)) {
+		t.Error("RecipientLooksSecret misses an age or SSH identity")
 	}
 }

@@ -261,10 +261,7 @@ func printCommandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 // loadPolicy loads the policy in the current directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
 func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
-	if opts.Now.IsZero() {
-		opts.Now = now()
-	}
-	res := schema.Load(".", opts)
+	res := schema.Load(".", loadOptions(opts))
 	if len(res.Diags) > 0 {
 		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
 	}

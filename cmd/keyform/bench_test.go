@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 )
 
 // Whole commands, in process: load, render, read the tree, compare, write.
@@ -18,14 +18,14 @@ import (
 // benchSize is one policy size of the command benchmarks.
 type benchSize struct {
 	name string
-	cfg  gen.Config // zero Keys: examples/fleet
+	cfg  synthetic.Config // zero Keys: examples/fleet
 }
 
 var benchSizes = []benchSize{
-	{"fleet", gen.Config{}},
-	{"keys=100/targets=100", gen.Medium},
-	{"keys=1000/targets=300", gen.Mid},
-	{"keys=10000/targets=1000", gen.Large},
+	{"fleet", synthetic.Config{}},
+	{"keys=100/targets=100", synthetic.Medium},
+	{"keys=1000/targets=300", synthetic.Mid},
+	{"keys=10000/targets=1000", synthetic.Large},
 }
 
 // startDir is the package directory: commands run with -C change the
@@ -42,7 +42,7 @@ func benchPolicy(b *testing.B, s benchSize) string {
 		}
 		return dir
 	}
-	if err := gen.Write(dir, s.cfg); err != nil {
+	if err := synthetic.Write(dir, s.cfg); err != nil {
 		b.Fatal(err)
 	}
 	return dir
@@ -117,7 +117,7 @@ func BenchmarkKeygen(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 			root := b.TempDir()
-			cfg := gen.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, Pending: true}
+			cfg := synthetic.Config{Catalogs: n / 10, Keys: n, Files: 1, Seed: 1, RotateKey: -1, Pending: true}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -125,7 +125,7 @@ func BenchmarkKeygen(b *testing.B) {
 				i++
 				dir := filepath.Join(root, fmt.Sprint(i))
 				cfg.PrivateKeyDir = filepath.Join(dir, "secrets")
-				if err := gen.Write(filepath.Join(dir, "policy"), cfg); err != nil {
+				if err := synthetic.Write(filepath.Join(dir, "policy"), cfg); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
@@ -145,10 +145,10 @@ func BenchmarkPlan(b *testing.B) {
 			root := b.TempDir()
 			head := s.cfg
 			head.RotateKey = 0
-			if err := gen.Write(filepath.Join(root, "base"), s.cfg); err != nil {
+			if err := synthetic.Write(filepath.Join(root, "base"), s.cfg); err != nil {
 				b.Fatal(err)
 			}
-			if err := gen.Write(filepath.Join(root, "head"), head); err != nil {
+			if err := synthetic.Write(filepath.Join(root, "head"), head); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
@@ -161,7 +161,7 @@ func BenchmarkPlan(b *testing.B) {
 
 // BenchmarkApply runs "keyform apply --dry-run" for a nixconf target of
 // examples/fleet on generated nix.conf files with an include (see
-// gen.NixConfFiles): read, parse, patch, evaluate, diff. Exit status 1
+// synthetic.NixConfFiles): read, parse, patch, evaluate, diff. Exit status 1
 // says the file would change.
 func BenchmarkApply(b *testing.B) {
 	benchEnv(b)
@@ -169,7 +169,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) {
 			dir := benchPolicy(b, benchSizes[0])
 			confDir := b.TempDir()
-			if err := gen.WriteFiles(confDir, gen.NixConfFiles(size, 1)); err != nil {
+			if err := synthetic.WriteFiles(confDir, synthetic.NixConfFiles(size, 1)); err != nil {
 				b.Fatal(err)
 			}
 			conf := filepath.Join(confDir, "nix.conf")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
@@ -154,7 +155,7 @@ func checkOutsideRepo(path string) error {
 	if real, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
 		target = filepath.Join(real, filepath.Base(path))
 	}
-	for _, root := range []struct{ dir, what string }{{schema.FindWorkTree(cwd), "git work tree"}, {cwd, "policy directory"}} {
+	for _, root := range []struct{ dir, what string }{{gitfs.FindWorkTree(cwd), "git work tree"}, {cwd, "policy directory"}} {
 		if root.dir == "" {
 			continue
 		}

@@ -161,14 +161,14 @@ func openBaseRev(rev string) baseLoad {
 	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
 		return baseLoad{empty: tree.Display}
 	}
-	return baseLoad{res: schema.LoadFS(tree, tree.Display, baseOptions), name: rev}
+	return baseLoad{res: schema.LoadFS(tree, tree.Display, loadOptions(baseOptions)), name: rev}
 }
 
 func openBaseDir(dir string) baseLoad {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
 	}
-	return baseLoad{res: schema.Load(dir, baseOptions), name: dir}
+	return baseLoad{res: schema.Load(dir, loadOptions(baseOptions)), name: dir}
 }
 
 // loadBase reports a base that does not load; its warnings are not this

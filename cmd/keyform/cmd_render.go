@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/render/flox"
@@ -212,7 +213,7 @@ func policySource() string {
 	if real, err := filepath.EvalSymlinks(wd); err == nil {
 		wd = real
 	}
-	root := schema.FindWorkTree(wd)
+	root := gitfs.FindWorkTree(wd)
 	if root == "" {
 		return "."
 	}

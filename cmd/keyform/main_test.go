@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"flag"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -16,11 +15,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/golden"
 )
-
-// Run "go test ./cmd/keyform -update" to rewrite failing golden sections of
-// the scripts in testdata/scripts; review the diff before committing.
-var update = flag.Bool("update", false, "rewrite golden files in testdata/scripts")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -42,7 +38,7 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/scripts",
-		UpdateScripts:       *update,
+		UpdateScripts:       *golden.Update, // go test ./cmd/keyform -update rewrites failing golden sections
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(e *testscript.Env) error {

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
@@ -60,19 +61,16 @@ func (pe *policyEdit) changed() []string {
 // prints its diagnostics if it does not load.
 func (pe *policyEdit) validate(e *env) (*policy.Policy, error) {
 	opts := pe.opts
-	if opts.Now.IsZero() {
-		opts.Now = now()
-	}
 	abs, err := filepath.Abs(".")
 	if err != nil {
 		return nil, err
 	}
-	opts.AbsDir, opts.WorkTree = abs, schema.FindWorkTree(abs)
+	opts.AbsDir, opts.WorkTree = abs, gitfs.FindWorkTree(abs)
 	overlay := overlayFS{base: os.DirFS("."), files: map[string][]byte{}}
 	for name, b := range pe.files {
 		overlay.files[filepath.ToSlash(filepath.Clean(name))] = b
 	}
-	res := schema.LoadFS(overlay, ".", opts)
+	res := schema.LoadFS(overlay, ".", loadOptions(opts))
 	if res.HasErrors() {
 		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
 		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),

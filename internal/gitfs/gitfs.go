@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
-	"testing/fstest"
+
+	"github.com/keyform/keyform/internal/memfs"
 )
 
 var (
@@ -34,7 +37,7 @@ type Tree struct {
 	Display string
 
 	dir   string
-	tree  fstest.MapFS      // the file names, for directory listings
+	tree  memfs.FS          // the file names (no contents), for directory listings
 	blobs map[string]string // file name -> blob ID
 }
 
@@ -53,7 +56,7 @@ func Open(dir, rev string) (*Tree, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownRevision, rev)
 	}
 	t := &Tree{Commit: strings.TrimSpace(string(commit)), Prefix: strings.TrimSpace(string(prefix)), dir: dir,
-		tree: fstest.MapFS{}, blobs: map[string]string{}}
+		tree: memfs.FS{}, blobs: map[string]string{}}
 	t.Display = rev + ":" + strings.TrimSuffix(t.Prefix, "/")
 	if t.Prefix == "" {
 		t.Display = rev + ":."
@@ -81,7 +84,7 @@ func Open(dir, rev string) (*Tree, error) {
 		if !fs.ValidPath(rel) {
 			continue
 		}
-		t.tree[rel] = &fstest.MapFile{Mode: 0o444}
+		t.tree[rel] = nil
 		t.blobs[rel] = f[2]
 	}
 	return t, nil
@@ -97,7 +100,7 @@ func (t *Tree) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	return fstest.MapFS{name: {Data: data, Mode: 0o444}}.Open(name)
+	return memfs.FS{name: data}.Open(name)
 }
 
 // ReadDir implements fs.ReadDirFS (used by fs.Glob).
@@ -113,6 +116,21 @@ func (t *Tree) Files() []string {
 		return nil
 	})
 	return names
+}
+
+// FindWorkTree returns the root of the git work tree containing dir (an
+// absolute path), or "" when there is none. It looks for .git itself
+// instead of asking git, so it works without git installed and costs a few
+// stat calls.
+func FindWorkTree(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 func git(dir string, args ...string) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
 
 func gitT(t *testing.T, dir string, args ...string) {
@@ -101,5 +103,31 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir(), "HEAD"); !errors.Is(err, ErrNotRepository) {
 		t.Errorf("outside a repository: %v", err)
+	}
+}
+
+func TestFindWorkTree(t *testing.T) {
+	outer := t.TempDir()
+	if err := os.Mkdir(filepath.Join(outer, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A linked worktree or submodule has a .git file, and the nearest
+	// work tree wins over the one around it.
+	inner := filepath.Join(outer, "vendor", "sub")
+	write(t, filepath.Join(inner, ".git"), "gitdir: ../../.git/modules/sub\n")
+	deep := filepath.Join(inner, "policy", "keys")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{
+		outer:                               outer,
+		filepath.Join(outer, "vendor"):      outer,
+		inner:                               inner,
+		deep:                                inner,
+		filepath.Join(deep, "not", "there"): inner,
+	} {
+		if got := FindWorkTree(dir); got != want {
+			t.Errorf("FindWorkTree(%s) = %q, want %q", dir, got, want)
+		}
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/gen"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // ConfigKey is the Flox setting that names the default signing key.
@@ -125,7 +125,7 @@ func header(source, label string) string {
 	if source == "" {
 		source = "."
 	}
-	return comment(fmt.Sprintf("%s from the policy in %s; do not edit. Publisher: %s", gen.Marker, source, label))
+	return comment(fmt.Sprintf("%s from the policy in %s; do not edit. Publisher: %s", renderer.Marker, source, label))
 }
 
 // describe says which key a line is about: "key LABEL (NAME, catalog C)".

@@ -7,6 +7,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/policy"
 )
 

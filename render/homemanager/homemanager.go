@@ -14,8 +14,8 @@ import (
 	"text/template"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/gen"
 	"github.com/keyform/keyform/render/nixexpr"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // tmpl is parsed on first use, so commands that render nothing do not
@@ -49,7 +49,7 @@ var tmpl = sync.OnceValue(func() *template.Template {
 })
 
 // Render returns the module for a home_manager target.
-func Render(in gen.Input) ([]byte, error) {
+func Render(in renderer.Input) ([]byte, error) {
 	t := in.Target
 	if t.Kind != policy.HomeManager {
 		return nil, fmt.Errorf("homemanager: cannot render %s: kind %s is not home_manager", t.ID(), t.Kind)
@@ -66,9 +66,9 @@ func Render(in gen.Input) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(keyLines) + 2048)
 	err = tmpl().Execute(&b, struct {
-		In           gen.Input
+		In           renderer.Input
 		KeyLines     string
-		Substituters []gen.Entry
+		Substituters []renderer.Entry
 	}{in, keyLines, in.Substituters()})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)

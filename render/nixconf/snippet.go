@@ -17,8 +17,8 @@ import (
 	"unicode"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/gen"
 	"github.com/keyform/keyform/render/nixexpr"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // snippetTmpl is parsed on first use, so commands that render nothing do not
@@ -59,7 +59,7 @@ extra-substituters = {{.}}
 // every key and substituter, then one extra-trusted-public-keys line and,
 // when the trusted catalogs declare substituters, one extra-substituters
 // line. A target that trusts no active key gets no keys line.
-func Snippet(in gen.Input) ([]byte, error) {
+func Snippet(in renderer.Input) ([]byte, error) {
 	t := in.Target
 	if t.Kind != policy.NixConf {
 		return nil, fmt.Errorf("nixconf: cannot render %s: kind %s is not nixconf", t.ID(), t.Kind)
@@ -82,16 +82,16 @@ func Snippet(in gen.Input) ([]byte, error) {
 		path = "/etc/nix/nix.conf"
 	}
 	// Comment lines naming keys are built in Go, once per key for all
-	// targets (gen.Text): every retired key is listed in every nixconf
+	// targets (renderer.Text): every retired key is listed in every nixconf
 	// target.
 	keyNames, retiredNames := in.KeyNameLines(), in.RetiredNameLines()
 	var b bytes.Buffer
 	b.Grow(len(keyNames) + len(retiredNames) + len(keysLine) + 2048)
 	err = snippetTmpl().Execute(&b, struct {
-		In                         gen.Input
+		In                         renderer.Input
 		Path                       string
 		KeyNames, RetiredNames     string
-		Substituters               []gen.Entry
+		Substituters               []renderer.Entry
 		KeysLine, SubstitutersLine string
 	}{in, path, keyNames, retiredNames, subs, keysLine, subsLine})
 	if err != nil {
@@ -101,7 +101,7 @@ func Snippet(in gen.Input) ([]byte, error) {
 }
 
 // snippetValues joins the entries' values into one nix.conf list value.
-func snippetValues(es []gen.Entry) (string, error) {
+func snippetValues(es []renderer.Entry) (string, error) {
 	vs := make([]string, len(es))
 	for i, e := range es {
 		vs[i] = e.Value

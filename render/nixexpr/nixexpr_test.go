@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/render/nixexpr"
 )

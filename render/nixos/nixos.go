@@ -15,8 +15,8 @@ import (
 	"text/template"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/gen"
 	"github.com/keyform/keyform/render/nixexpr"
+	"github.com/keyform/keyform/render/renderer"
 )
 
 // tmpl is parsed on first use, so commands that render nothing do not
@@ -62,12 +62,12 @@ var tmpl = sync.OnceValue(func() *template.Template {
 })
 
 // Render returns the module for a nixos or darwin target.
-func Render(in gen.Input) ([]byte, error) {
+func Render(in renderer.Input) ([]byte, error) {
 	t := in.Target
 	if t.Kind != policy.NixOS && t.Kind != policy.Darwin {
 		return nil, fmt.Errorf("nixos: cannot render %s: kind %s is not nixos or darwin", t.ID(), t.Kind)
 	}
-	// The key lines are built in Go (gen.Input.NixKeyLines), once per key
+	// The key lines are built in Go (renderer.Input.NixKeyLines), once per key
 	// for all targets: a large policy has hundreds of thousands of them.
 	keyLines, err := in.NixKeyLines()
 	if err != nil {
@@ -76,10 +76,10 @@ func Render(in gen.Input) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(keyLines) + 2048)
 	err = tmpl().Execute(&b, struct {
-		In           gen.Input
+		In           renderer.Input
 		Kind         policy.Kind
 		KeyLines     string
-		Substituters []gen.Entry
+		Substituters []renderer.Entry
 	}{in, t.Kind, keyLines, in.Substituters()})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.ID(), err)

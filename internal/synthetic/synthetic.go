@@ -1,8 +1,8 @@
-// Package gen writes synthetic but valid keyform policies and nix.conf files
+// Package synthetic writes synthetic but valid keyform policies and nix.conf files
 // of any size, deterministically for a given seed. Benchmarks and the
 // documented whole-process measurements (bench/run) use it to model large
 // fleets.
-package gen
+package synthetic
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"testing/fstest"
 
+	"github.com/keyform/keyform/internal/memfs"
 	"github.com/keyform/keyform/keys"
 )
 
@@ -254,14 +254,7 @@ func fill(b *strings.Builder, rng *rand.Rand, size int, tag string) {
 }
 
 // FS is Files as an in-memory file system, ready for schema.LoadFS.
-func FS(cfg Config) (fstest.MapFS, error) {
+func FS(cfg Config) (memfs.FS, error) {
 	files, err := Files(cfg)
-	if err != nil {
-		return nil, err
-	}
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
-	}
-	return fsys, nil
+	return memfs.FS(files), err
 }

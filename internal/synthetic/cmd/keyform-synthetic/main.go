@@ -1,10 +1,10 @@
-// Command keyform-gen writes synthetic policies and nix.conf files for
+// Command keyform-synthetic writes synthetic policies and nix.conf files for
 // benchmarks (see BENCHMARKS.md):
 //
-//	keyform-gen [-keys 10000 -targets 1000 ...] DIR     a policy
-//	keyform-gen -pair [-rotate N] DIR                   DIR/base and DIR/head, head after a rotation (for plan)
-//	keyform-gen -pending -private-key-dir ABS DIR       keys still to generate (for keygen)
-//	keyform-gen -nixconf BYTES DIR                      DIR/nix.conf and the file it includes
+//	keyform-synthetic [-keys 10000 -targets 1000 ...] DIR     a policy
+//	keyform-synthetic -pair [-rotate N] DIR                   DIR/base and DIR/head, head after a rotation (for plan)
+//	keyform-synthetic -pending -private-key-dir ABS DIR       keys still to generate (for keygen)
+//	keyform-synthetic -nixconf BYTES DIR                      DIR/nix.conf and the file it includes
 package main
 
 import (
@@ -13,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/keyform/keyform/internal/gen"
+	"github.com/keyform/keyform/internal/synthetic"
 )
 
 func main() {
-	cfg := gen.Large
+	cfg := synthetic.Large
 	flag.IntVar(&cfg.Catalogs, "catalogs", cfg.Catalogs, "number of catalogs")
 	flag.IntVar(&cfg.Keys, "keys", cfg.Keys, "number of keys")
 	flag.IntVar(&cfg.Targets, "targets", cfg.Targets, "number of targets")
@@ -29,7 +29,7 @@ func main() {
 	pair := flag.Bool("pair", false, "write DIR/base and DIR/head, head with a rotation, for keyform plan")
 	nixconf := flag.Int("nixconf", 0, "instead of a policy, write DIR/nix.conf of about this many `bytes` and the file it includes")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: keyform-gen [flags] DIR")
+		fmt.Fprintln(os.Stderr, "usage: keyform-synthetic [flags] DIR")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -38,12 +38,12 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(flag.Arg(0), cfg, *pair, *nixconf); err != nil {
-		fmt.Fprintln(os.Stderr, "keyform-gen:", err)
+		fmt.Fprintln(os.Stderr, "keyform-synthetic:", err)
 		os.Exit(2)
 	}
 }
 
-func run(dir string, cfg gen.Config, pair bool, nixconf int) error {
+func run(dir string, cfg synthetic.Config, pair bool, nixconf int) error {
 	if cfg.PrivateKeyDir != "" && !filepath.IsAbs(cfg.PrivateKeyDir) {
 		return fmt.Errorf("-private-key-dir %q must be absolute", cfg.PrivateKeyDir)
 	}
@@ -52,7 +52,7 @@ func run(dir string, cfg gen.Config, pair bool, nixconf int) error {
 	}
 	switch {
 	case nixconf > 0:
-		return gen.WriteFiles(dir, gen.NixConfFiles(nixconf, cfg.Seed))
+		return synthetic.WriteFiles(dir, synthetic.NixConfFiles(nixconf, cfg.Seed))
 	case pair:
 		head := cfg
 		if head.RotateKey < 0 {
@@ -60,10 +60,10 @@ func run(dir string, cfg gen.Config, pair bool, nixconf int) error {
 		}
 		base := cfg
 		base.RotateKey = -1
-		if err := gen.Write(filepath.Join(dir, "base"), base); err != nil {
+		if err := synthetic.Write(filepath.Join(dir, "base"), base); err != nil {
 			return err
 		}
-		return gen.Write(filepath.Join(dir, "head"), head)
+		return synthetic.Write(filepath.Join(dir, "head"), head)
 	}
-	return gen.Write(dir, cfg)
+	return synthetic.Write(dir, cfg)
 }

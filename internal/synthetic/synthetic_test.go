@@ -1,4 +1,4 @@
-package gen_test
+package synthetic_test
 
 import (
 	"bytes"
@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyform/keyform/internal/gen"
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+	"github.com/keyform/keyform/internal/synthetic"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
@@ -15,9 +16,9 @@ import (
 
 var now = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
-func load(t *testing.T, cfg gen.Config, opts schema.Options) *policy.Policy {
+func load(t *testing.T, cfg synthetic.Config, opts schema.Options) *policy.Policy {
 	t.Helper()
-	fsys, err := gen.FS(cfg)
+	fsys, err := synthetic.FS(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func load(t *testing.T, cfg gen.Config, opts schema.Options) *policy.Policy {
 // TestPolicyShape checks that the generated policy is valid without a
 // warning and has what the benchmarks claim it models.
 func TestPolicyShape(t *testing.T) {
-	cfg := gen.Mid
+	cfg := synthetic.Mid
 	p := load(t, cfg, schema.Options{})
 	if len(p.Catalogs) != cfg.Catalogs || len(p.Keys) != cfg.Keys || len(p.Targets) != cfg.Targets {
 		t.Fatalf("got %d catalogs, %d keys, %d targets; want %d, %d, %d", len(p.Catalogs), len(p.Keys), len(p.Targets), cfg.Catalogs, cfg.Keys, cfg.Targets)
@@ -88,14 +89,14 @@ func TestPolicyShape(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	a, err := gen.Files(gen.Medium)
+	a, err := synthetic.Files(synthetic.Medium)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := gen.Files(gen.Medium)
-	other := gen.Medium
+	b, _ := synthetic.Files(synthetic.Medium)
+	other := synthetic.Medium
 	other.Seed = 2
-	c, _ := gen.Files(other)
+	c, _ := synthetic.Files(other)
 	for name := range a {
 		if !bytes.Equal(a[name], b[name]) {
 			t.Errorf("%s differs between two runs with one seed", name)
@@ -109,8 +110,8 @@ func TestDeterministic(t *testing.T) {
 // TestRotation checks the head of a plan pair: one more active key, in the
 // rotated key's catalog, so the targets trusting that catalog gain it.
 func TestRotation(t *testing.T) {
-	base := load(t, gen.Medium, schema.Options{})
-	cfg := gen.Medium
+	base := load(t, synthetic.Medium, schema.Options{})
+	cfg := synthetic.Medium
 	cfg.RotateKey = 3
 	head := load(t, cfg, schema.Options{})
 	if len(head.Keys) != len(base.Keys)+1 {
@@ -133,7 +134,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestPending(t *testing.T) {
-	cfg := gen.Medium
+	cfg := synthetic.Medium
 	cfg.Pending = true
 	cfg.PrivateKeyDir = "/srv/keys"
 	p := load(t, cfg, schema.Options{AllowPending: true})
@@ -148,7 +149,7 @@ func TestPending(t *testing.T) {
 // legal for Nix, includes its second file, and trusts the keys a
 // benchmark retires.
 func TestNixConf(t *testing.T) {
-	files := gen.NixConfFiles(1<<20, 1)
+	files := synthetic.NixConfFiles(1<<20, 1)
 	main := files["nix.conf"]
 	if len(main) < 1<<20 || len(main) > 1<<20+4096 {
 		t.Errorf("nix.conf is %d bytes, want about %d", len(main), 1<<20)
@@ -174,12 +175,12 @@ func TestNixConf(t *testing.T) {
 	for _, k := range eff.Keys() {
 		have[k] = true
 	}
-	for _, k := range gen.RetiredKeys() {
+	for _, k := range synthetic.RetiredKeys() {
 		if !have[k] {
 			t.Errorf("%s is not trusted", k)
 		}
 	}
-	if !bytes.Equal(gen.NixConf(1<<20, 1), main) {
+	if !bytes.Equal(synthetic.NixConf(1<<20, 1), main) {
 		t.Error("NixConf differs from NixConfFiles' nix.conf")
 	}
 }
