@@ -7,9 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -23,8 +21,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func applyCommand() *command {
+	return &command{
 		name:  "apply",
 		args:  "TARGET [--file PATH] [--dry-run] [--backup] [--restart]",
 		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
@@ -53,31 +51,13 @@ file again; --restart runs it.`,
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
 			return func(e *env, args []string) error { return runApply(e, o, args) }
 		},
-	})
+	}
 }
 
 type applyOpts struct {
 	file                    string
 	dryRun, backup, restart bool
 }
-
-// Hooks for tests: the test binary sets them from KEYFORM_TEST_* variables
-// (see main_test.go); the real binary never reads those.
-var (
-	// goos decides which daemon restart command to print.
-	goos = runtime.GOOS
-	// geteuid decides whether printed commands need sudo.
-	geteuid = os.Geteuid
-	// runCommand runs a restart command.
-	runCommand = func(e *env, argv []string) error {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = e.stderr, e.stderr
-		return cmd.Run()
-	}
-	// applyPause holds apply between reading and writing the file, so a
-	// test can prove that concurrent applies serialise.
-	applyPause time.Duration
-)
 
 func runApply(e *env, o applyOpts, args []string) error {
 	if len(args) != 1 {
@@ -87,12 +67,12 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(p, args[0])
+	t, err := findTarget(p, args[0])
 	if err != nil {
 		return err
 	}
 	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", applyInstead(t))
+		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", rolloutHint(t))
 	}
 	want, err := wantOf(t)
 	if err != nil {
@@ -100,14 +80,14 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	path := t.Path
 	if o.file != "" {
-		path = o.file
+		path = e.path(o.file)
 	}
 	real, err := checkConfFile(path)
 	if err != nil {
 		return err
 	}
 	if real != path {
-		fmt.Fprintf(e.stderr, "keyform: %s is a symlink to %s; editing %s\n", path, real, real)
+		e.printf("%s is a symlink to %s; editing %s", path, real, real)
 	}
 
 	if !o.dryRun {
@@ -141,20 +121,20 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	if len(ch.Conflicts) > 0 {
 		for _, c := range ch.Conflicts {
-			fmt.Fprintf(e.stderr, "keyform: %s\n", c)
+			e.printf("%s", c)
 			if c.Hint != "" {
-				fmt.Fprintf(e.stderr, "hint: %s\n", c.Hint)
+				e.hintf("%s", c.Hint)
 			}
 		}
-		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", path, t.ID())
+		e.printf("%s not changed: it would not give %s the trust the policy says", path, t.ID())
 		return errInvalid
 	}
 	for _, n := range ch.Notes {
-		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
+		e.notef("%s", n)
 	}
 	if eff, err := nixconf.Evaluate(os.ReadFile, g); err == nil {
 		for _, w := range eff.Warnings {
-			fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w)
+			e.warnf("%s", w)
 		}
 	}
 	out := g.Bytes()
@@ -168,7 +148,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		e.stdout.Write(diff.Diff(path, old, path+" (keyform apply)", out))
 		return errDiffers
 	}
-	time.Sleep(applyPause)
+	time.Sleep(e.sys.applyPause)
 
 	wopts := atomicfile.Options{Perm: 0o644}
 	if fi != nil {
@@ -188,44 +168,6 @@ func runApply(e *env, o applyOpts, args []string) error {
 		fmt.Fprintf(e.stdout, "previous version kept in %s\n", real+".bak")
 	}
 	return restartAdvice(e, path, o.restart)
-}
-
-// resolveTarget finds a target by ID ("nixconf.ci") or by a label that
-// only one target has.
-func resolveTarget(p *policy.Policy, arg string) (*policy.Target, error) {
-	if t := p.Target(arg); t != nil {
-		return t, nil
-	}
-	var found []*policy.Target
-	for _, t := range p.Targets {
-		if t.Label == arg {
-			found = append(found, t)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], nil
-	}
-	ids := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		ids[i] = t.ID()
-	}
-	if len(found) > 1 {
-		return nil, withHint(fmt.Errorf("%q names more than one target", arg), "name it with its kind: %s", strings.Join(ids, ", "))
-	}
-	return nil, withHint(fmt.Errorf("no target %q in the policy", arg), "targets: %s", strings.Join(ids, ", "))
-}
-
-// applyInstead says how a non-nixconf target reaches its machines.
-func applyInstead(t *policy.Target) string {
-	switch t.Kind {
-	case policy.NixOS:
-		return "run \"keyform render\", import the generated module in the NixOS configuration and run \"nixos-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.Darwin:
-		return "run \"keyform render\", import the generated module in the nix-darwin configuration and run \"darwin-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.HomeManager:
-		return "run \"keyform render\", import the generated module in the home-manager configuration and run \"home-manager switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	}
-	return "declare a nixconf target for machines whose nix.conf keyform should edit"
 }
 
 // wantOf turns a target's resolved keys into what the patcher needs,
@@ -361,7 +303,7 @@ func warnRoot(e *env, path string, patched []byte, want nixconf.Want) {
 	}
 	root, err := nixconf.Parse(rootPath, data)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "keyform: warning: %v\n", err)
+		e.warnf("%v", err)
 		return
 	}
 	read := false
@@ -374,15 +316,16 @@ func warnRoot(e *env, path string, patched []byte, want nixconf.Want) {
 		return os.ReadFile(p)
 	}, root)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "keyform: warning: %v\n", err)
+		e.warnf("%v", err)
 		return
 	}
 	if !read {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s does not include %s, so Nix does not read it\nhint: add \"!include %s\" at the end of %s\n", rootPath, path, filepath.Base(path), rootPath)
+		e.warnf("%s does not include %s, so Nix does not read it", rootPath, path)
+		e.hintf("add \"!include %s\" at the end of %s", filepath.Base(path), rootPath)
 		return
 	}
 	for _, c := range nixconf.Conflicts(eff, want) {
-		fmt.Fprintf(e.stderr, "keyform: warning: as Nix reads %s: %s\n", rootPath, c)
+		e.warnf("as Nix reads %s: %s", rootPath, c)
 	}
 }
 
@@ -425,12 +368,12 @@ func daemonSocket() string {
 
 // restartCommands returns the commands that make the daemon reread
 // nix.conf on this OS, and why they look as they do.
-func restartCommands() (cmds [][]string, why string) {
+func restartCommands(e *env) (cmds [][]string, why string) {
 	sudo := []string{}
-	if geteuid() != 0 {
+	if e.sys.geteuid() != 0 {
 		sudo = []string{"sudo"}
 	}
-	switch goos {
+	switch e.sys.goos {
 	case "darwin":
 		label := "system/org.nixos.nix-daemon"
 		if _, err := os.Stat("/Library/LaunchDaemons/systems.determinate.nix-daemon.plist"); err == nil {
@@ -446,14 +389,14 @@ func restartCommands() (cmds [][]string, why string) {
 
 func restartAdvice(e *env, path string, restart bool) error {
 	if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(filepath.Clean(path), filepath.Clean(home)+"/") {
-		fmt.Fprintf(e.stdout, "note: %s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users\n", path)
+		e.notef("%s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users", path)
 	}
 	sock := daemonSocket()
 	if _, err := os.Stat(sock); err != nil {
 		fmt.Fprintf(e.stdout, "single-user install (no Nix daemon at %s): no restart needed, Nix reads the file at every start\n", sock)
 		return nil
 	}
-	cmds, why := restartCommands()
+	cmds, why := restartCommands(e)
 	if cmds == nil {
 		fmt.Fprintf(e.stdout, "restart the Nix daemon so that it reads %s again\n", path)
 		return nil
@@ -467,7 +410,7 @@ func restartAdvice(e *env, path string, restart bool) error {
 	}
 	for _, c := range cmds {
 		fmt.Fprintf(e.stdout, "running: %s\n", strings.Join(c, " "))
-		if err := runCommand(e, c); err != nil {
+		if err := e.sys.runCommand(e, c); err != nil {
 			return withHint(fmt.Errorf("restart the Nix daemon: %s: %w", strings.Join(c, " "), err), "%s is patched; restart the daemon yourself", path)
 		}
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func checkCommand() *command {
+	return &command{
 		name:  "check",
 		args:  "[-o DIR]",
 		short: "check that the generated files match the policy (for CI)",
@@ -30,7 +30,7 @@ pre-commit hooks run.`,
 			outDir := fs.String("o", "", "compare with `DIR` instead of the policy's output_dir")
 			return func(e *env, args []string) error { return runCheck(e, *outDir, args) }
 		},
-	})
+	}
 }
 
 func runCheck(e *env, outDir string, args []string) error {
@@ -41,16 +41,16 @@ func runCheck(e *env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := renderPolicy(p, outDir, nil)
+	r, err := renderPolicy(e, p, outDir, nil)
 	if err != nil {
 		return err
 	}
-	if err := r.findStale(); err != nil {
+	if err := r.findStale(e); err != nil {
 		return err
 	}
 	bad := 0
 	for _, f := range r.all {
-		old, _, err := readExisting(filepath.FromSlash(f.Path))
+		old, _, err := readExisting(e, filepath.FromSlash(f.Path))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			bad++
@@ -65,7 +65,7 @@ func runCheck(e *env, outDir string, args []string) error {
 		}
 	}
 	for _, s := range r.stale {
-		old, err := os.ReadFile(filepath.FromSlash(s))
+		old, err := os.ReadFile(e.path(filepath.FromSlash(s)))
 		if err != nil {
 			return err
 		}
@@ -73,13 +73,11 @@ func runCheck(e *env, outDir string, args []string) error {
 		e.stdout.Write(diff.Diff(s+" (stale)", old, s+" (no target renders it)", nil))
 	}
 	if bad > 0 {
-		fmt.Fprintf(e.stderr, "keyform: %s out of date under %s\n", plural(bad, "generated file is", "generated files are"), r.outDir)
 		hint := `run "keyform render"`
 		if len(r.stale) > 0 {
 			hint = `run "keyform render --prune"`
 		}
-		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
-		return errDiffers
+		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(bad, "generated file is", "generated files are"), r.outDir), "%s", hint))
 	}
 	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(r.all), "generated file is", "generated files are"), r.outDir)
 	return nil

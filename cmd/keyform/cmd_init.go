@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-func init() {
-	register(&command{
+func initCommand() *command {
+	return &command{
 		name:  "init",
 		args:  "[--private-dir ABSDIR]",
 		short: "write a commented starter keyform.hcl",
@@ -23,7 +23,7 @@ outside the repository.`,
 			dir := fs.String("private-dir", "", "absolute `directory` for private keys (default $XDG_CONFIG_HOME/keyform)")
 			return func(e *env, args []string) error { return runInit(e, *dir, args) }
 		},
-	})
+	}
 }
 
 const starterPolicy = `# keyform policy: which Nix signing keys each kind of machine trusts.
@@ -81,7 +81,7 @@ func runInit(e *env, dir string, args []string) error {
 	if strings.ContainsAny(keyPath, "\"\\$\n") {
 		return usagef("--private-dir %q holds characters that cannot go in the policy", dir)
 	}
-	f, err := os.OpenFile("keyform.hcl", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(e.path("keyform.hcl"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return withHint(errors.New("keyform.hcl already exists; not overwriting it"), "edit it, or run init in an empty directory")
 	}
@@ -90,7 +90,7 @@ func runInit(e *env, dir string, args []string) error {
 	}
 	if _, err := fmt.Fprintf(f, starterPolicy, keyPath); err != nil {
 		f.Close()
-		os.Remove("keyform.hcl")
+		os.Remove(e.path("keyform.hcl"))
 		return err
 	}
 	if err := f.Close(); err != nil {

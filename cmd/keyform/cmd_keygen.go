@@ -16,8 +16,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func keygenCommand() *command {
+	return &command{
 		name:  "keygen",
 		args:  "[--replace] [KEY...] | --name NAME --secret-out ABSPATH [--public-out PATH]",
 		short: "generate Nix signing key pairs",
@@ -42,7 +42,7 @@ The standalone form needs no policy:
 			fs.StringVar(&o.publicOut, "public-out", "", "standalone: `path` for the public key (also printed)")
 			return func(e *env, args []string) error { return runKeygen(e, o, args) }
 		},
-	})
+	}
 }
 
 type keygenOpts struct {
@@ -69,14 +69,14 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 			}
 		}
 		if len(todo) == 0 {
-			fmt.Fprintln(e.stderr, "keyform: every key already has a public key; nothing to generate")
+			e.printf("every key already has a public key; nothing to generate")
 			return nil
 		}
 	}
 	for _, label := range args {
-		k := p.Key(label)
-		if k == nil {
-			return withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
+		k, err := findKey(p, label)
+		if err != nil {
+			return err
 		}
 		if !slices.Contains(todo, k) {
 			todo = append(todo, k)
@@ -130,7 +130,7 @@ func generateKeys(e *env, todo []*policy.Key) error {
 	}
 	for i, k := range todo {
 		pub := sks[i].Public().String()
-		pubPath := k.PublicKeyFile
+		pubPath := e.path(k.PublicKeyFile)
 		if dir := filepath.Dir(pubPath); !dirs[dir] {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("key %s: %w", k.Label, err)
@@ -141,7 +141,7 @@ func generateKeys(e *env, todo []*policy.Key) error {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
 		published++
-		fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", k.Label, k.PrivateKeyPath, pubPath)
+		e.printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
 		fmt.Fprintln(e.stdout, pub)
 	}
 	return nil
@@ -180,7 +180,7 @@ func keygenStandalone(e *env, o keygenOpts) error {
 		return err
 	}
 	if o.publicOut != "" {
-		if _, err := os.Lstat(o.publicOut); err == nil {
+		if _, err := os.Lstat(e.path(o.publicOut)); err == nil {
 			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
 		}
 	}
@@ -189,7 +189,7 @@ func keygenStandalone(e *env, o keygenOpts) error {
 	}
 	pub := sk.Public().String()
 	if o.publicOut != "" {
-		if err := os.WriteFile(o.publicOut, []byte(pub+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(e.path(o.publicOut), []byte(pub+"\n"), 0o644); err != nil {
 			os.Remove(o.secretOut)
 			return err
 		}
@@ -210,7 +210,7 @@ func writeSecretKey(e *env, path string, sk *keys.SecretKey, dirs map[string]boo
 			return err
 		}
 		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by others (mode %04o); consider chmod 700\n", dir, fi.Mode().Perm())
+			e.warnf("%s is readable by others (mode %04o); consider chmod 700", dir, fi.Mode().Perm())
 		}
 		if dirs != nil {
 			dirs[dir] = true
@@ -243,15 +243,15 @@ func pubkeyInputError(err error) error {
 		"pipe a secret key file in: keyform pubkey < /path/to/key.sec")
 }
 
-func init() {
-	register(&command{
+func pubkeyCommand() *command {
+	return &command{
 		name:  "pubkey",
 		args:  "< SECRETFILE",
 		short: "print the public key of a secret key read from stdin",
 		long: `Reads a Nix secret key ("NAME:BASE64") from standard input and prints its
 public key, like "nix key convert-secret-to-public" (plus a newline).`,
 		setup: func(*flag.FlagSet) runFunc { return runPubkey },
-	})
+	}
 }
 
 func runPubkey(e *env, args []string) error {

@@ -10,8 +10,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func keysListCommand() *command {
+	return &command{
 		name:  "keys list",
 		args:  "[--json]",
 		short: "list keys, their state, fingerprint and the targets that trust them",
@@ -23,7 +23,7 @@ same as a JSON array for scripts.`,
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
 		},
-	})
+	}
 }
 
 // keyInfo is the JSON shape of one key in "keys list --json". Field names
@@ -89,11 +89,4 @@ func trustIndex(p *policy.Policy) map[*policy.Key][]string {
 		}
 	}
 	return m
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

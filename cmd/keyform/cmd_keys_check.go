@@ -15,8 +15,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func keysCheckCommand() *command {
+	return &command{
 		name:  "keys check",
 		args:  "KEY [--secret FILE]",
 		short: "prove that a private key file matches the key's committed public key",
@@ -31,7 +31,7 @@ file inside the policy's git work tree, where it could be committed.`,
 			secret := fs.String("secret", "", "read the private key from `FILE` instead of the key's private_key_path")
 			return func(e *env, args []string) error { return runKeysCheck(e, *secret, args) }
 		},
-	})
+	}
 }
 
 func runKeysCheck(e *env, secret string, args []string) error {
@@ -42,7 +42,7 @@ func runKeysCheck(e *env, secret string, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := policyKey(p, args[0])
+	k, err := generatedKey(p, args[0])
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runKeysCheck(e *env, secret string, args []string) error {
 		return withHint(fmt.Errorf("key %s has no private_key_path", k.Label),
 			"pass the file to check: keyform keys check %s --secret /path/to/key", k.Label)
 	}
-	if path, err = filepath.Abs(path); err != nil {
+	if path, err = filepath.Abs(e.path(path)); err != nil {
 		return err
 	}
 	res, err := checkSecretFile(e, k, path)
@@ -68,18 +68,6 @@ func runKeysCheck(e *env, secret string, args []string) error {
 	return nil
 }
 
-// policyKey finds a key by label, with the usual hint when it is unknown.
-func policyKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k := p.Key(label)
-	if k == nil {
-		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
-	}
-	if k.Pending() {
-		return nil, withHint(fmt.Errorf("key %s has no public key yet", k.Label), "generate it with \"keyform keygen %s\"", k.Label)
-	}
-	return k, nil
-}
-
 type secretCheck struct {
 	match   bool
 	message string // one line for stdout; never holds key material
@@ -89,7 +77,7 @@ type secretCheck struct {
 // that it belongs to k's public key by signing and verifying a random
 // message. Errors are for files that cannot be checked at all.
 func checkSecretFile(e *env, k *policy.Key, path string) (secretCheck, error) {
-	if err := checkOutsideRepo(path); err != nil {
+	if err := checkOutsideRepo(e, path); err != nil {
 		return secretCheck{}, err
 	}
 	fi, err := os.Stat(path)
@@ -101,7 +89,7 @@ func checkSecretFile(e *env, k *policy.Key, path string) (secretCheck, error) {
 		return secretCheck{}, fmt.Errorf("key %s: %s is not a regular file", k.Label, path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by group or others (mode %04o); run: chmod 600 %s\n", path, perm, path)
+		e.warnf("%s is readable by group or others (mode %04o); run: chmod 600 %s", path, perm, path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -142,19 +130,16 @@ func proveKey(e *env, k *policy.Key, sk *keys.SecretKey, where string) (secretCh
 
 // checkOutsideRepo refuses private key paths inside the policy directory
 // or its git work tree, where they could be committed.
-func checkOutsideRepo(path string) error {
-	cwd, err := os.Getwd()
+func checkOutsideRepo(e *env, path string) error {
+	cwd, err := policyDir(e)
 	if err != nil {
 		return err
-	}
-	if real, err := filepath.EvalSymlinks(cwd); err == nil {
-		cwd = real
 	}
 	target := path
 	if real, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
 		target = filepath.Join(real, filepath.Base(path))
 	}
-	for _, root := range []struct{ dir, what string }{{schema.FindWorkTree(cwd), "git work tree"}, {cwd, "policy directory"}} {
+	for _, root := range []struct{ dir, what string }{{workTree(cwd), "git work tree"}, {cwd, "policy directory"}} {
 		if root.dir == "" {
 			continue
 		}

@@ -15,8 +15,8 @@ import (
 	"github.com/keyform/keyform/seal"
 )
 
-func init() {
-	register(&command{
+func planCommand() *command {
+	return &command{
 		name:  "plan",
 		args:  "[--base REV | --base-dir DIR] [--format text|markdown|json] [--exit-code]",
 		short: "show which machines gain or lose trust in which keys, and the risks",
@@ -49,7 +49,7 @@ git diff --exit-code; without it, 0 either way. 2 is an error.`,
 			fs.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when the plan has changes")
 			return func(e *env, args []string) error { return runPlan(e, o, args) }
 		},
-	})
+	}
 }
 
 type planOpts struct {
@@ -88,9 +88,9 @@ func runPlan(e *env, o planOpts, args []string) error {
 	baseDone := make(chan baseLoad, 1)
 	go func() {
 		if o.baseDir != "" {
-			baseDone <- openBaseDir(o.baseDir)
+			baseDone <- openBaseDir(e, o.baseDir)
 		} else {
-			baseDone <- openBaseRev(o.base)
+			baseDone <- openBaseRev(e, o.base)
 		}
 	}()
 	head, err := loadPolicy(e, schema.Options{})
@@ -104,7 +104,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 	}
 	p := plan.Compare(base, head)
 	p.Base, p.Head = baseName, "working tree"
-	notes, err := resealNotes(head)
+	notes, err := resealNotes(e, head)
 	if err != nil {
 		return err
 	}
@@ -137,15 +137,15 @@ func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
 	case bl.err != nil:
 		return nil, bl.err
 	case bl.empty != "":
-		fmt.Fprintf(e.stderr, "keyform: no policy files in %s; everything is new\n", bl.empty)
+		e.printf("no policy files in %s; everything is new", bl.empty)
 		return nil, nil
 	}
 	return loadBase(e, bl.res, bl.name)
 }
 
 // openBaseRev loads the policy directory as it was at a git revision.
-func openBaseRev(rev string) baseLoad {
-	tree, err := gitfs.Open(".", rev)
+func openBaseRev(e *env, rev string) baseLoad {
+	tree, err := gitfs.Open(e.path("."), rev)
 	switch {
 	case errors.Is(err, gitfs.ErrNotRepository):
 		return baseLoad{err: withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")}
@@ -164,11 +164,11 @@ func openBaseRev(rev string) baseLoad {
 	return baseLoad{res: schema.LoadFS(tree, tree.Display, baseOptions), name: rev}
 }
 
-func openBaseDir(dir string) baseLoad {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+func openBaseDir(e *env, dir string) baseLoad {
+	if fi, err := os.Stat(e.path(dir)); err != nil || !fi.IsDir() {
 		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
 	}
-	return baseLoad{res: schema.Load(dir, baseOptions), name: dir}
+	return baseLoad{res: loadDir(e, dir, dir, baseOptions), name: dir}
 }
 
 // loadBase reports a base that does not load; its warnings are not this
@@ -185,9 +185,9 @@ func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 // resealNotes reports keys whose sealed files in the working tree no longer
 // match the recipients the policy gives them, so a reviewer sees that the
 // pull request forgot "keyform reseal". Nothing is decrypted.
-func resealNotes(head *policy.Policy) ([]plan.Note, error) {
+func resealNotes(e *env, head *policy.Policy) ([]plan.Note, error) {
 	var notes []plan.Note
-	fsys := os.DirFS(".")
+	fsys := os.DirFS(e.path("."))
 	for _, k := range head.Keys {
 		st, err := seal.Check(fsys, head, k)
 		if err != nil {

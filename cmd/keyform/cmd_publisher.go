@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 
 	"filippo.io/age"
 
@@ -15,8 +14,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func publisherSetupCommand() *command {
+	return &command{
 		name:  "publisher setup",
 		args:  "NAME [--identity FILE] [--force]",
 		short: "install a publisher's keys from their sealed files and configure Flox",
@@ -38,8 +37,11 @@ Run it again at any time: it only checks what is already in place.`,
 			fs.BoolVar(&o.force, "force", false, "replace key files that already exist")
 			return func(e *env, args []string) error { return runPublisherSetup(e, o, args) }
 		},
-	})
-	register(&command{
+	}
+}
+
+func publisherFloxCommand() *command {
+	return &command{
 		name:  "publisher flox",
 		args:  "NAME [--toml]",
 		short: "print a publisher's Flox setup script (or flox.toml fragment)",
@@ -52,28 +54,12 @@ OUTPUT_DIR/flox/NAME.toml instead, the same setting as a flox.toml fragment.`,
 			asTOML := fs.Bool("toml", false, "print the flox.toml fragment")
 			return func(e *env, args []string) error { return runPublisherFlox(e, *asTOML, args) }
 		},
-	})
+	}
 }
 
 type setupOpts struct {
 	identity string
 	force    bool
-}
-
-func policyPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
-	pub := p.Publisher(label)
-	if pub == nil {
-		labels := make([]string, len(p.Publishers))
-		for i, pub := range p.Publishers {
-			labels[i] = pub.Label
-		}
-		hint := "declare it with a publisher \"" + label + "\" { ... } block"
-		if len(labels) > 0 {
-			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
-		}
-		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
-	}
-	return pub, nil
 }
 
 func runPublisherFlox(e *env, asTOML bool, args []string) error {
@@ -84,7 +70,7 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := policyPublisher(p, args[0])
+	pub, err := findPublisher(p, args[0])
 	if err != nil {
 		return err
 	}
@@ -95,7 +81,7 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if asTOML {
 		render = flox.TOML
 	}
-	out, err := render(p, pub, policySource())
+	out, err := render(p, pub, policySource(e))
 	if err != nil {
 		return err
 	}
@@ -117,7 +103,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := policyPublisher(p, args[0])
+	pub, err := findPublisher(p, args[0])
 	if err != nil {
 		return err
 	}
@@ -125,7 +111,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	var steps []setupStep
 	var ids []age.Identity
 	for _, label := range pub.Keys {
-		k, err := policyKey(p, label)
+		k, err := generatedKey(p, label)
 		if err != nil {
 			return err
 		}
@@ -134,7 +120,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 			return withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
 				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
 		}
-		if err := checkOutsideRepo(path); err != nil {
+		if err := checkOutsideRepo(e, path); err != nil {
 			return err
 		}
 		step := setupStep{key: k, path: path}
@@ -152,7 +138,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 				return err
 			}
 		}
-		if step.install, err = openSealedKey(k, ids, o.identity); err != nil {
+		if step.install, err = openSealedKey(e, k, ids, o.identity); err != nil {
 			return err
 		}
 		steps = append(steps, step)
@@ -197,6 +183,7 @@ func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
 		fmt.Fprintf(e.stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
 	} else {
 		cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
+		cmd.Dir = e.dir
 		cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
 		if err := cmd.Run(); err != nil {
 			return withHint(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)

@@ -20,8 +20,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func renderCommand() *command {
+	return &command{
 		name:  "render",
 		args:  "[-o DIR] [--prune] [--stdout] [TARGET...]",
 		short: "write each target's NixOS, nix-darwin, home-manager or nix.conf file",
@@ -44,7 +44,7 @@ target renders any more are reported as stale; --prune removes them.
 			fs.BoolVar(&o.stdout, "stdout", false, "print the named target's file instead of writing it")
 			return func(e *env, args []string) error { return runRender(e, o, args) }
 		},
-	})
+	}
 }
 
 type renderOpts struct {
@@ -60,7 +60,7 @@ func runRender(e *env, o renderOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := renderPolicy(p, o.outDir, args)
+	r, err := renderPolicy(e, p, o.outDir, args)
 	if err != nil {
 		return err
 	}
@@ -69,11 +69,11 @@ func runRender(e *env, o renderOpts, args []string) error {
 		return err
 	}
 
-	if err := r.findStale(); err != nil {
+	if err := r.findStale(e); err != nil {
 		return err
 	}
 	if len(p.Targets) == 0 {
-		fmt.Fprintln(e.stderr, "keyform: the policy has no targets; nothing to render")
+		e.printf("the policy has no targets; nothing to render")
 	}
 
 	// Decide everything before writing anything.
@@ -86,7 +86,7 @@ func runRender(e *env, o renderOpts, args []string) error {
 	var foreign []string
 	for _, f := range r.selected {
 		name := filepath.FromSlash(f.Path)
-		old, perm, err := readExisting(name)
+		old, perm, err := readExisting(e, name)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			writes = append(writes, write{f, "created", 0o644})
@@ -109,7 +109,7 @@ func runRender(e *env, o renderOpts, args []string) error {
 	}
 	for _, w := range writes {
 		if w.status != "unchanged" {
-			name := filepath.FromSlash(w.f.Path)
+			name := e.path(filepath.FromSlash(w.f.Path))
 			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 				return err
 			}
@@ -130,10 +130,10 @@ func runRender(e *env, o renderOpts, args []string) error {
 			fmt.Fprintf(e.stdout, "stale %s (no target renders it; --prune removes it)\n", s)
 			continue
 		}
-		if err := os.Remove(filepath.FromSlash(s)); err != nil {
+		if err := os.Remove(e.path(filepath.FromSlash(s))); err != nil {
 			return err
 		}
-		removeEmptyDirs(path.Dir(s), r.outDir)
+		removeEmptyDirs(e, path.Dir(s), r.outDir)
 		fmt.Fprintf(e.stdout, "removed %s\n", s)
 	}
 	return nil
@@ -150,11 +150,11 @@ type rendered struct {
 }
 
 // renderPolicy renders every target and picks the named ones.
-func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, error) {
+func renderPolicy(e *env, p *policy.Policy, outDir string, ids []string) (*rendered, error) {
 	if outDir == "" {
 		outDir = p.Settings.OutputDir
 	}
-	opts := render.Options{Source: policySource(), OutputDir: outDir}
+	opts := render.Options{Source: policySource(e), OutputDir: outDir}
 	all, err := render.Files(p, opts, nil)
 	if err != nil {
 		return nil, err
@@ -193,59 +193,35 @@ func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, err
 }
 
 // findStale fills in r.stale.
-func (r *rendered) findStale() (err error) {
-	r.stale, err = staleFiles(r.outDir, r.all)
+func (r *rendered) findStale(e *env) (err error) {
+	r.stale, err = staleFiles(e, r.outDir, r.all)
 	return err
 }
 
-// policySource names the policy directory (the working directory) in
-// generated headers: relative to the root of its git work tree, "." at the
-// root or outside git. Never absolute, so output does not depend on where
-// the repository is checked out.
-func policySource() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	// Resolve symlinks (macOS's /tmp, say) so the path is relative to
-	// the real work tree.
-	if real, err := filepath.EvalSymlinks(wd); err == nil {
-		wd = real
-	}
-	root := schema.FindWorkTree(wd)
-	if root == "" {
-		return "."
-	}
-	rel, err := filepath.Rel(root, wd)
-	if err != nil {
-		return "."
-	}
-	return filepath.ToSlash(rel)
-}
-
 // readExisting reads a file that render may replace.
-func readExisting(name string) ([]byte, fs.FileMode, error) {
-	fi, err := os.Lstat(name)
+func readExisting(e *env, name string) ([]byte, fs.FileMode, error) {
+	fi, err := os.Lstat(e.path(name))
 	if err != nil {
 		return nil, 0, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, 0, fmt.Errorf("%s exists and is not a regular file; keyform writes the target's file there", name)
 	}
-	b, err := os.ReadFile(name)
+	b, err := os.ReadFile(e.path(name))
 	return b, fi.Mode().Perm(), err
 }
 
 // staleFiles lists the regular files under outDir that start with the
 // generated-file marker but that no target renders.
-func staleFiles(outDir string, files []render.File) ([]string, error) {
+func staleFiles(e *env, outDir string, files []render.File) ([]string, error) {
 	current := map[string]bool{}
 	for _, f := range files {
 		current[f.Path] = true
 	}
 	var stale []string
-	err := filepath.WalkDir(filepath.FromSlash(outDir), func(name string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && name == filepath.FromSlash(outDir) {
+	root := e.path(filepath.FromSlash(outDir))
+	err := filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && name == root {
 			return fs.SkipAll
 		}
 		if err != nil {
@@ -254,7 +230,11 @@ func staleFiles(outDir string, files []render.File) ([]string, error) {
 		if d.IsDir() && d.Name() == ".git" {
 			return fs.SkipDir
 		}
-		slash := filepath.ToSlash(name)
+		rel, err := filepath.Rel(root, name)
+		if err != nil {
+			return err
+		}
+		slash := filepath.ToSlash(filepath.Join(filepath.FromSlash(outDir), rel))
 		if !d.Type().IsRegular() || current[slash] {
 			return nil
 		}
@@ -287,9 +267,9 @@ func startsWithMarker(name string) (bool, error) {
 
 // removeEmptyDirs removes dir and its parents while they are empty, stopping
 // at the output directory itself.
-func removeEmptyDirs(dir, outDir string) {
+func removeEmptyDirs(e *env, dir, outDir string) {
 	for dir != outDir && dir != "." && dir != "/" && strings.HasPrefix(dir, outDir+"/") {
-		if os.Remove(filepath.FromSlash(dir)) != nil {
+		if os.Remove(e.path(filepath.FromSlash(dir))) != nil {
 			return
 		}
 		dir = path.Dir(dir)

@@ -10,8 +10,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func retireCommand() *command {
+	return &command{
 		name:  "retire",
 		args:  "KEY",
 		short: "mark KEY retired: every target stops trusting it",
@@ -24,7 +24,7 @@ from there first) or a publisher still signs with it. Warns when KEY is the
 last active key of its catalog: the catalog's caches would be trusted
 nowhere. Retire only after the successor (keyform rotate) is rolled out.`,
 		setup: func(*flag.FlagSet) runFunc { return runRetire },
-	})
+	}
 }
 
 func runRetire(e *env, args []string) error {
@@ -40,7 +40,7 @@ func runRetire(e *env, args []string) error {
 		return err
 	}
 	if k.State == policy.Retired {
-		fmt.Fprintf(e.stderr, "keyform: key %s is already retired; nothing to do\n", k.Label)
+		e.printf("key %s is already retired; nothing to do", k.Label)
 		return nil
 	}
 	ref := policy.Ref{Type: "key", Label: k.Label}
@@ -66,11 +66,11 @@ func runRetire(e *env, args []string) error {
 			"remove key.%s from the keys of publisher %s, then run \"keyform retire %s\" again", k.Label, strings.Join(signers, ", "), k.Label)
 	}
 	if k.Catalog != "" && lastActive(p, k) {
-		fmt.Fprintf(e.stderr, "keyform: warning: key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere\n", k.Label, k.Catalog)
-		fmt.Fprintf(e.stderr, "hint: add a successor first (keyform rotate %s) unless the catalog is being shut down\n", k.Label)
+		e.warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
+		e.hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
 	}
 
-	pe := newPolicyEdit(editOptions)
+	pe := newPolicyEdit(e, editOptions)
 	src, err := pe.current(k.Pos.File)
 	if err != nil {
 		return err
@@ -90,8 +90,8 @@ func runRetire(e *env, args []string) error {
 	if err := pe.write(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "keyform: key %s (%s) retired in %s\n", k.Label, k.Name, k.Pos.File)
-	fmt.Fprintf(e.stderr, "next: review with \"keyform plan\"; once applied, no machine trusts %s\n", k.Name)
+	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
+	e.nextf("review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func rotateCommand() *command {
+	return &command{
 		name:  "rotate",
 		args:  "KEY [--name NAME] [--label LABEL] [--private-key-path ABSPATH] [--public-key-file PATH]",
 		short: "add a successor key next to KEY (the old key stays active)",
@@ -47,7 +47,7 @@ fails.`,
 			fs.StringVar(&o.publicFile, "public-key-file", "", "`path` for the new public key, relative to the policy directory")
 			return func(e *env, args []string) error { return runRotate(e, o, args) }
 		},
-	})
+	}
 }
 
 type rotateOpts struct {
@@ -76,7 +76,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	case old.Pending():
 		return withHint(fmt.Errorf("key %s has no public key yet, so there is nothing to rotate", old.Label), "generate it with \"keyform keygen %s\"", old.Label)
 	}
-	nk, err := successor(p, old, o)
+	nk, err := successor(e, p, old, o)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		return err
 	}
 	pub := sk.Public().String()
-	pe := newPolicyEdit(editOptions)
+	pe := newPolicyEdit(e, editOptions)
 	src, err := pe.current(old.Pos.File)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		return err
 	}
 	pe.set(old.Pos.File, out)
-	files, err := policyFiles()
+	files, err := policyFiles(e)
 	if err != nil {
 		return err
 	}
@@ -136,24 +136,24 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	if nk.Catalog != "" {
 		where = "catalog " + nk.Catalog
 	}
-	fmt.Fprintf(e.stderr, "keyform: key %s (%s) added after %s in %s, in %s\n", nk.Label, nk.Name, old.Label, old.Pos.File, where)
-	fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
+	e.printf("key %s (%s) added after %s in %s, in %s", nk.Label, nk.Name, old.Label, old.Pos.File, where)
+	e.printf("key %s: secret written to %s (0600), public key to %s", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
 	if len(trustedBy) > 0 {
-		fmt.Fprintf(e.stderr, "keyform: key.%s added next to key.%s in the trust list of %s\n", nk.Label, old.Label, strings.Join(trustedBy, ", "))
+		e.printf("key.%s added next to key.%s in the trust list of %s", nk.Label, old.Label, strings.Join(trustedBy, ", "))
 	}
 	for _, pub := range p.Publishers {
 		if slices.Contains(pub.Keys, old.Label) {
-			fmt.Fprintf(e.stderr, "keyform: publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"\n", pub.Label, old.Label, nk.Label, nk.Label)
+			e.printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
 		}
 	}
-	fmt.Fprintf(e.stderr, "next: review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"\n", nk.Name, old.Label)
+	e.nextf("review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
 	fmt.Fprintln(e.stdout, pub)
 	return nil
 }
 
 // successor works out the new key's block from the flags and the defaults
 // documented in rotate's help, and checks nothing it would write exists.
-func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
+func successor(e *env, p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
 	nk := schema.KeyBlock{Label: o.label, Name: o.name, Catalog: old.Catalog, PrivateKeyPath: o.privatePath, PublicKeyFile: o.publicFile}
 	nameUsed := func(n string) bool {
 		for _, k := range p.Keys {
@@ -207,16 +207,8 @@ func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock
 		return nk, withHint(fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", nk.PrivateKeyPath),
 			"move it away, or choose another path with --private-key-path")
 	}
-	if _, err := os.Lstat(nk.PublicKeyFile); err == nil {
+	if _, err := os.Lstat(e.path(nk.PublicKeyFile)); err == nil {
 		return nk, withHint(fmt.Errorf("public key file %s already exists", nk.PublicKeyFile), "remove it if it is stale, or choose another path with --public-key-file")
 	}
 	return nk, nil
-}
-
-func findKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k := p.Key(label)
-	if k == nil {
-		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
-	}
-	return k, nil
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/keyform/keyform/seal"
 )
 
-func init() {
-	register(&command{
+func sealCommand() *command {
+	return &command{
 		name:  "seal",
 		args:  "[--secret FILE] [--force] KEY...",
 		short: "encrypt private keys to their publishers' recipients, for committing",
@@ -40,8 +40,11 @@ Publishers then install it with "keyform unseal KEY --identity FILE".`,
 			fs.BoolVar(&o.force, "force", false, "seal even keys that are already current")
 			return func(e *env, args []string) error { return runSeal(e, o, args) }
 		},
-	})
-	register(&command{
+	}
+}
+
+func resealCommand() *command {
+	return &command{
 		name:  "reseal",
 		args:  "[--identity FILE] [--check] [KEY...]",
 		short: "re-encrypt sealed keys whose recipients differ from the policy",
@@ -68,7 +71,7 @@ anything is out of date (for CI).`,
 			fs.BoolVar(&o.check, "check", false, "report only; exit 1 if any sealed key is out of date")
 			return func(e *env, args []string) error { return runReseal(e, o, args) }
 		},
-	})
+	}
 }
 
 type sealOpts struct {
@@ -101,11 +104,11 @@ func runSeal(e *env, o sealOpts, args []string) error {
 	}
 	var jobs []sealJob
 	for _, label := range args {
-		k, err := policyKey(p, label)
+		k, err := generatedKey(p, label)
 		if err != nil {
 			return err
 		}
-		st, err := seal.Check(os.DirFS("."), p, k)
+		st, err := seal.Check(os.DirFS(e.path(".")), p, k)
 		if err != nil {
 			return err
 		}
@@ -125,7 +128,7 @@ func runSeal(e *env, o sealOpts, args []string) error {
 			return withHint(fmt.Errorf("key %s has no private_key_path to read the secret from", k.Label),
 				"pass it with --secret FILE, or set private_key_path on the key")
 		}
-		sk, err := readSecretKeyFile(k, path)
+		sk, err := readSecretKeyFile(e, k, path)
 		if err != nil {
 			return err
 		}
@@ -136,7 +139,7 @@ func runSeal(e *env, o sealOpts, args []string) error {
 		jobs = append(jobs, job)
 	}
 	for _, j := range jobs {
-		if err := writeSealed(j); err != nil {
+		if err := writeSealed(e, j); err != nil {
 			return err
 		}
 		k := j.st.Key
@@ -147,8 +150,8 @@ func runSeal(e *env, o sealOpts, args []string) error {
 }
 
 // readSecretKeyFile reads a Nix secret key file and checks it is k's key.
-func readSecretKeyFile(k *policy.Key, path string) (*keys.SecretKey, error) {
-	data, err := os.ReadFile(path)
+func readSecretKeyFile(e *env, k *policy.Key, path string) (*keys.SecretKey, error) {
+	data, err := os.ReadFile(e.path(path))
 	if err != nil {
 		return nil, fmt.Errorf("key %s: cannot read the private key: %w", k.Label, unwrapPathError(err, path))
 	}
@@ -176,15 +179,15 @@ func prepareSeal(st *seal.Status, sk *keys.SecretKey) (sealJob, error) {
 
 // writeSealed writes the sealed file, then its record (which binds it by
 // hash, so a crash between the two shows up as stale, not as current).
-func writeSealed(j sealJob) error {
-	k := j.st.Key
-	if err := os.MkdirAll(filepath.Dir(k.SealedFile), 0o755); err != nil {
+func writeSealed(e *env, j sealJob) error {
+	name := e.path(j.st.Key.SealedFile)
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(k.SealedFile, j.sealed, 0o644); err != nil {
+	if err := atomicfile.WriteFile(name, j.sealed, 0o644); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(seal.RecordPath(k.SealedFile), j.record, 0o644)
+	return atomicfile.WriteFile(seal.RecordPath(name), j.record, 0o644)
 }
 
 // warnRotation says that publishers who lose access may still hold the key,
@@ -193,11 +196,11 @@ func writeSealed(j sealJob) error {
 func warnRotation(e *env, st *seal.Status) {
 	k := st.Key
 	if lost := st.LostAccess(); len(lost) > 0 {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s: %s could decrypt %s before (git history keeps the old file) and may still hold the key; rotate it: keyform rotate %s\n",
+		e.warnf("%s: %s could decrypt %s before (git history keeps the old file) and may still hold the key; rotate it: keyform rotate %s",
 			k.Label, strings.Join(lost, ", "), k.SealedFile, k.Label)
 	}
 	if re := st.Rekeyed(); len(re) > 0 {
-		fmt.Fprintf(e.stderr, "keyform: note: %s: a recipient key of %s was removed; it can still open older versions of %s, so if it was lost or stolen, rotate: keyform rotate %s\n",
+		e.notef("%s: a recipient key of %s was removed; it can still open older versions of %s, so if it was lost or stolen, rotate: keyform rotate %s",
 			k.Label, strings.Join(re, ", "), k.SealedFile, k.Label)
 	}
 }
@@ -209,7 +212,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	}
 	var ks []*policy.Key
 	for _, label := range args {
-		k, err := policyKey(p, label)
+		k, err := generatedKey(p, label)
 		if err != nil {
 			return err
 		}
@@ -233,7 +236,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	outOfDate := false
 	var failed []error
 	for _, k := range ks {
-		st, err := seal.Check(os.DirFS("."), p, k)
+		st, err := seal.Check(os.DirFS(e.path(".")), p, k)
 		if err != nil {
 			return err
 		}
@@ -264,7 +267,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 			orphans = append(orphans, st)
 			continue
 		}
-		sk, err := resealSecret(k, ids, o.identity)
+		sk, err := resealSecret(e, k, ids, o.identity)
 		if err != nil {
 			failed = append(failed, err)
 			continue
@@ -279,11 +282,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	if len(failed) > 0 {
 		// Nothing is written unless every stale key can be resealed.
 		for _, err := range failed[:len(failed)-1] {
-			fmt.Fprintf(e.stderr, "keyform: %s\n", err)
-			var he hintError
-			if errors.As(err, &he) {
-				fmt.Fprintf(e.stderr, "hint: %s\n", he.hint)
-			}
+			e.printError(err)
 		}
 		return failed[len(failed)-1]
 	}
@@ -294,7 +293,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 		return nil
 	}
 	for _, j := range jobs {
-		if err := writeSealed(j); err != nil {
+		if err := writeSealed(e, j); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "resealed %s: %s\n", j.st.Key.Label, j.st.Change())
@@ -302,7 +301,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	}
 	for _, st := range orphans {
 		for _, f := range []string{st.Key.SealedFile, seal.RecordPath(st.Key.SealedFile)} {
-			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(e.path(f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
@@ -314,11 +313,11 @@ func runReseal(e *env, o resealOpts, args []string) error {
 
 // resealSecret gets k's secret for resealing: from the sealed file with
 // the identity, else from private_key_path on this machine.
-func resealSecret(k *policy.Key, ids []age.Identity, idPath string) (*keys.SecretKey, error) {
+func resealSecret(e *env, k *policy.Key, ids []age.Identity, idPath string) (*keys.SecretKey, error) {
 	var errs []string
 	if ids != nil {
-		if _, err := os.Stat(k.SealedFile); err == nil {
-			sk, err := openSealedKey(k, ids, idPath)
+		if _, err := os.Stat(e.path(k.SealedFile)); err == nil {
+			sk, err := openSealedKey(e, k, ids, idPath)
 			if err == nil {
 				return sk, nil
 			}
@@ -327,7 +326,7 @@ func resealSecret(k *policy.Key, ids []age.Identity, idPath string) (*keys.Secre
 	}
 	if k.PrivateKeyPath != "" {
 		if _, err := os.Stat(k.PrivateKeyPath); err == nil {
-			return readSecretKeyFile(k, k.PrivateKeyPath)
+			return readSecretKeyFile(e, k, k.PrivateKeyPath)
 		}
 	}
 	if len(errs) > 0 {

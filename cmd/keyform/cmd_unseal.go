@@ -18,8 +18,8 @@ import (
 	"github.com/keyform/keyform/seal"
 )
 
-func init() {
-	register(&command{
+func unsealCommand() *command {
+	return &command{
 		name:  "unseal",
 		args:  "KEY --identity FILE [--out ABSPATH] [--force]",
 		short: "decrypt a sealed private key and install it with mode 0600",
@@ -42,7 +42,7 @@ Flox, use "keyform publisher setup NAME".`,
 			fs.BoolVar(&o.force, "force", false, "replace an existing file at the path")
 			return func(e *env, args []string) error { return runUnseal(e, o, args) }
 		},
-	})
+	}
 }
 
 type unsealOpts struct {
@@ -61,7 +61,7 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := policyKey(p, args[0])
+	k, err := generatedKey(p, args[0])
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 		return usagef("unseal: --out %q must be an absolute path, so that nix and flox read the same file wherever they run", out)
 	}
 	out = filepath.Clean(out)
-	if err := checkOutsideRepo(out); err != nil {
+	if err := checkOutsideRepo(e, out); err != nil {
 		return err
 	}
 	if !o.force {
@@ -88,7 +88,7 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	sk, err := openSealedKey(k, ids, o.identity)
+	sk, err := openSealedKey(e, k, ids, o.identity)
 	if err != nil {
 		return err
 	}
@@ -107,11 +107,11 @@ func refuseExisting(k *policy.Key, path string) error {
 
 // readIdentities reads an age identity file or SSH private key.
 func readIdentities(e *env, path string) ([]age.Identity, error) {
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(e.path(path))
 	if err == nil && fi.Size() > 1<<20 {
 		return nil, fmt.Errorf("identity file %s is larger than 1 MiB; it is not an identity", path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(e.path(path))
 	if err != nil {
 		return nil, fmt.Errorf("identity file: %w", unwrapPathError(err, path))
 	}
@@ -141,8 +141,8 @@ func askPassphrase(e *env, path string) func() ([]byte, error) {
 
 // openSealedKey decrypts k's sealed file and makes sure it holds the key
 // whose public key the policy commits to.
-func openSealedKey(k *policy.Key, ids []age.Identity, idPath string) (*keys.SecretKey, error) {
-	f, err := os.Open(k.SealedFile)
+func openSealedKey(e *env, k *policy.Key, ids []age.Identity, idPath string) (*keys.SecretKey, error) {
+	f, err := os.Open(e.path(k.SealedFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, withHint(fmt.Errorf("key %s is not sealed: %s does not exist", k.Label, k.SealedFile),
 			"someone who holds the private key runs \"keyform seal %s\" and commits %s", k.Label, k.SealedFile)

@@ -18,6 +18,7 @@ import (
 // directory) so that the edited policy is validated in memory before any
 // file is written, and written all together afterwards.
 type policyEdit struct {
+	e    *env
 	opts schema.Options
 	// files maps a policy file or a new file (a public key) to its new
 	// content; orig holds the content of existing files before the edit.
@@ -25,8 +26,8 @@ type policyEdit struct {
 	orig  map[string][]byte
 }
 
-func newPolicyEdit(opts schema.Options) *policyEdit {
-	return &policyEdit{opts: opts, files: map[string][]byte{}, orig: map[string][]byte{}}
+func newPolicyEdit(e *env, opts schema.Options) *policyEdit {
+	return &policyEdit{e: e, opts: opts, files: map[string][]byte{}, orig: map[string][]byte{}}
 }
 
 // current returns a file's content with the edits so far.
@@ -34,7 +35,7 @@ func (pe *policyEdit) current(name string) ([]byte, error) {
 	if b, ok := pe.files[name]; ok {
 		return b, nil
 	}
-	b, err := os.ReadFile(name)
+	b, err := os.ReadFile(pe.e.path(name))
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +62,14 @@ func (pe *policyEdit) changed() []string {
 func (pe *policyEdit) validate(e *env) (*policy.Policy, error) {
 	opts := pe.opts
 	if opts.Now.IsZero() {
-		opts.Now = now()
+		opts.Now = e.now()
 	}
-	abs, err := filepath.Abs(".")
+	abs, err := filepath.Abs(e.path("."))
 	if err != nil {
 		return nil, err
 	}
-	opts.AbsDir, opts.WorkTree = abs, schema.FindWorkTree(abs)
-	overlay := overlayFS{base: os.DirFS("."), files: map[string][]byte{}}
+	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
+	overlay := overlayFS{base: os.DirFS(abs), files: map[string][]byte{}}
 	for name, b := range pe.files {
 		overlay.files[filepath.ToSlash(filepath.Clean(name))] = b
 	}
@@ -89,13 +90,13 @@ func (pe *policyEdit) write() error {
 	perms := map[string]fs.FileMode{}
 	for _, name := range pe.changed() {
 		perm := fs.FileMode(0o644)
-		if fi, err := os.Stat(name); err == nil {
+		if fi, err := os.Stat(pe.e.path(name)); err == nil {
 			perm = fi.Mode().Perm()
 		}
 		perms[name] = perm
-		err := os.MkdirAll(filepath.Dir(name), 0o755)
+		err := os.MkdirAll(filepath.Dir(pe.e.path(name)), 0o755)
 		if err == nil {
-			err = atomicfile.WriteFile(name, pe.files[name], perm)
+			err = atomicfile.WriteFile(pe.e.path(name), pe.files[name], perm)
 		}
 		if err != nil {
 			pe.undo(done, perms)
@@ -109,9 +110,9 @@ func (pe *policyEdit) write() error {
 func (pe *policyEdit) undo(written []string, perms map[string]fs.FileMode) {
 	for _, name := range written {
 		if o, ok := pe.orig[name]; ok {
-			atomicfile.WriteFile(name, o, perms[name])
+			atomicfile.WriteFile(pe.e.path(name), o, perms[name])
 		} else {
-			os.Remove(name)
+			os.Remove(pe.e.path(name))
 		}
 	}
 }
@@ -132,8 +133,8 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 }
 
 // policyFiles lists the *.hcl files of the policy directory.
-func policyFiles() ([]string, error) {
-	names, err := filepath.Glob("*.hcl")
+func policyFiles(e *env) ([]string, error) {
+	names, err := fs.Glob(os.DirFS(e.path(".")), "*.hcl")
 	if err != nil {
 		return nil, err
 	}
