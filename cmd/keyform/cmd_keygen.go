@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,10 +113,10 @@ func generateKeys(e *env, todo []*policy.Key) error {
 			os.Remove(k.PrivateKeyPath)
 		}
 	}()
-	dirs := map[string]bool{}
+	w := secretWriter(e, false)
 	secrets := make([]string, len(todo))
 	for i, k := range todo {
-		if err := writeSecretKey(e, k.PrivateKeyPath, sks[i], dirs, false); err != nil {
+		if err := w.Create(k.PrivateKeyPath, sks[i]); err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
 		written++
@@ -128,6 +125,7 @@ func generateKeys(e *env, todo []*policy.Key) error {
 	if err := atomicfile.Durable(secrets...); err != nil {
 		return err
 	}
+	dirs := map[string]bool{}
 	for i, k := range todo {
 		pub := sks[i].Public().String()
 		pubPath := e.path(k.PublicKeyFile)
@@ -184,7 +182,7 @@ func keygenStandalone(e *env, o keygenOpts) error {
 			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
 		}
 	}
-	if err := writeSecretKey(e, o.secretOut, sk, nil, true); err != nil {
+	if err := secretWriter(e, true).Create(o.secretOut, sk); err != nil {
 		return err
 	}
 	pub := sk.Public().String()
@@ -195,77 +193,5 @@ func keygenStandalone(e *env, o keygenOpts) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, pub)
-	return nil
-}
-
-// writeSecretKey creates path with mode 0600, refusing to replace anything,
-// and writes the secret exactly as nix key generate-secret prints it; with
-// sync, it also fsyncs it. dirs, when not nil, holds directories already
-// created (and checked), so that many keys in one directory do not repeat
-// the work or the warning.
-func writeSecretKey(e *env, path string, sk *keys.SecretKey, dirs map[string]bool, sync bool) error {
-	dir := filepath.Dir(path)
-	if !dirs[dir] {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			e.warnf("%s is readable by others (mode %04o); consider chmod 700", dir, fi.Mode().Perm())
-		}
-		if dirs != nil {
-			dirs[dir] = true
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", path)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(sk.Encode())
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// pubkeyInputError explains a pubkey input problem without echoing input.
-func pubkeyInputError(err error) error {
-	return withHint(fmt.Errorf("standard input is not a Nix secret key: %w", err),
-		"pipe a secret key file in: keyform pubkey < /path/to/key.sec")
-}
-
-func pubkeyCommand() *command {
-	return &command{
-		name:  "pubkey",
-		args:  "< SECRETFILE",
-		short: "print the public key of a secret key read from stdin",
-		long: `Reads a Nix secret key ("NAME:BASE64") from standard input and prints its
-public key, like "nix key convert-secret-to-public" (plus a newline).`,
-		setup: func(*flag.FlagSet) runFunc { return runPubkey },
-	}
-}
-
-func runPubkey(e *env, args []string) error {
-	if len(args) > 0 {
-		return usagef("pubkey takes no arguments; it reads the secret key from standard input")
-	}
-	b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<16))
-	if err != nil {
-		return err
-	}
-	sk, err := keys.ParseSecretKey(string(b))
-	if err != nil {
-		return pubkeyInputError(err)
-	}
-	fmt.Fprintln(e.stdout, sk.Public().String())
 	return nil
 }

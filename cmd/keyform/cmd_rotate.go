@@ -124,7 +124,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		return fmt.Errorf("the edited policy does not hold the new key %s as expected; nothing was written (a keyform bug)", nk.Label)
 	}
 
-	if err := writeSecretKey(e, nk.PrivateKeyPath, sk, nil, true); err != nil {
+	if err := secretWriter(e, true).Create(nk.PrivateKeyPath, sk); err != nil {
 		return fmt.Errorf("key %s: %w", nk.Label, err)
 	}
 	if err := pe.write(); err != nil {

@@ -40,55 +40,12 @@ Run it again at any time: it only checks what is already in place.`,
 	}
 }
 
-func publisherFloxCommand() *command {
-	return &command{
-		name:  "publisher flox",
-		args:  "NAME [--toml]",
-		short: "print a publisher's Flox setup script (or flox.toml fragment)",
-		long: `Prints the Flox setup that "keyform render" writes to OUTPUT_DIR/flox/NAME.sh
-for a publisher with flox = true: the "flox config --set
-publish.signing_private_key" command for its default key and the
-"flox publish --signing-private-key" form for its other keys. --toml prints
-OUTPUT_DIR/flox/NAME.toml instead, the same setting as a flox.toml fragment.`,
-		setup: func(fs *flag.FlagSet) runFunc {
-			asTOML := fs.Bool("toml", false, "print the flox.toml fragment")
-			return func(e *env, args []string) error { return runPublisherFlox(e, *asTOML, args) }
-		},
-	}
-}
-
 type setupOpts struct {
 	identity string
 	force    bool
 }
 
-func runPublisherFlox(e *env, asTOML bool, args []string) error {
-	if len(args) != 1 {
-		return usagef("publisher flox takes one publisher NAME")
-	}
-	p, err := loadPolicy(e, schema.Options{})
-	if err != nil {
-		return err
-	}
-	pub, err := findPublisher(p, args[0])
-	if err != nil {
-		return err
-	}
-	if !pub.Flox {
-		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
-	}
-	render := flox.Render
-	if asTOML {
-		render = flox.TOML
-	}
-	out, err := render(p, pub, policySource(e))
-	if err != nil {
-		return err
-	}
-	_, err = e.stdout.Write(out)
-	return err
-}
-
+// setupStep is one key of the publisher: to install, or to check in place.
 type setupStep struct {
 	key     *policy.Key
 	path    string
@@ -108,59 +65,28 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return err
 	}
 	// Decrypt and check everything first: a failure leaves nothing written.
-	var steps []setupStep
-	var ids []age.Identity
-	for _, label := range pub.Keys {
-		k, err := generatedKey(p, label)
-		if err != nil {
-			return err
-		}
-		path := pub.KeyPath(k)
-		if path == "" {
-			return withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
-				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
-		}
-		if err := checkOutsideRepo(e, path); err != nil {
-			return err
-		}
-		step := setupStep{key: k, path: path}
-		if _, err := os.Lstat(path); err == nil && !o.force {
-			steps = append(steps, step)
-			continue
-		}
-		if o.identity == "" {
-			return withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
-				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
-		}
-		if ids == nil {
-			// Read once, so a passphrase is asked for at most once.
-			if ids, err = readIdentities(e, o.identity); err != nil {
-				return err
-			}
-		}
-		if step.install, err = openSealedKey(e, k, ids, o.identity); err != nil {
-			return err
-		}
-		steps = append(steps, step)
+	steps, err := setupSteps(e, p, pub, o)
+	if err != nil {
+		return err
 	}
 	mismatch := false
 	for _, s := range steps {
 		if s.install != nil {
-			if err := installSecretKey(e, s.key, s.install, s.path, o.force); err != nil {
+			if err := installKey(e, s.key, s.install, s.path, o.force); err != nil {
 				return err
 			}
 			continue
 		}
-		res, err := checkSecretFile(e, s.key, s.path)
+		ok, detail, err := proveKeyFile(e, s.key, s.path)
 		if err != nil {
 			return err
 		}
-		if !res.match {
+		if !ok {
 			mismatch = true
-			fmt.Fprintln(e.stdout, res.message)
+			fmt.Fprintf(e.stdout, "%s: %s %s\n", s.key.Label, s.path, detail)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, matchSuffix(res.message, s.key.Label, s.path))
+		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, detail)
 	}
 	if mismatch {
 		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
@@ -170,6 +96,47 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return nil
 	}
 	return configureFlox(e, p, pub)
+}
+
+// setupSteps decides, for each key of pub, whether to check the installed
+// file or to unseal it, and unseals those in memory.
+func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([]setupStep, error) {
+	var steps []setupStep
+	var ids []age.Identity
+	for _, label := range pub.Keys {
+		k, err := generatedKey(p, label)
+		if err != nil {
+			return nil, err
+		}
+		path := pub.KeyPath(k)
+		if path == "" {
+			return nil, withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
+				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
+		}
+		if err := checkOutside(e, path); err != nil {
+			return nil, err
+		}
+		step := setupStep{key: k, path: path}
+		if _, err := os.Lstat(path); err == nil && !o.force {
+			steps = append(steps, step)
+			continue
+		}
+		if o.identity == "" {
+			return nil, withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
+				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
+		}
+		if ids == nil {
+			// Read once, so a passphrase is asked for at most once.
+			if ids, err = readIdentities(e, o.identity); err != nil {
+				return nil, err
+			}
+		}
+		if step.install, err = openSealed(e, k, ids, o.identity); err != nil {
+			return nil, err
+		}
+		steps = append(steps, step)
+	}
+	return steps, nil
 }
 
 // configureFlox makes the publisher's default key Flox's signing key, by
