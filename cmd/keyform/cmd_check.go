@@ -1,15 +1,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -41,30 +40,30 @@ func runCheck(e *env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := renderPolicy(e, p, outDir, nil)
+	outDir, all, err := renderAll(e, p, outDir)
 	if err != nil {
 		return err
 	}
-	if err := r.findStale(e); err != nil {
+	stale, err := outdir.Stale(e.dir, outDir, all)
+	if err != nil {
+		return err
+	}
+	entries, err := outdir.Compare(e.dir, all)
+	if err != nil {
 		return err
 	}
 	bad := 0
-	for _, f := range r.all {
-		old, _, err := readExisting(e, filepath.FromSlash(f.Path))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+	for _, f := range entries {
+		switch f.Status {
+		case outdir.Created:
 			bad++
 			e.stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
-		case err != nil:
-			return err
-		default:
-			if d := diff.Diff(f.Path+" (on disk)", old, f.Path+" (rendered)", f.Content); d != nil {
-				bad++
-				e.stdout.Write(d)
-			}
+		case outdir.Updated, outdir.Foreign:
+			bad++
+			e.stdout.Write(diff.Diff(f.Path+" (on disk)", f.Old, f.Path+" (rendered)", f.Content))
 		}
 	}
-	for _, s := range r.stale {
+	for _, s := range stale {
 		old, err := os.ReadFile(e.path(filepath.FromSlash(s)))
 		if err != nil {
 			return err
@@ -74,11 +73,11 @@ func runCheck(e *env, outDir string, args []string) error {
 	}
 	if bad > 0 {
 		hint := `run "keyform render"`
-		if len(r.stale) > 0 {
+		if len(stale) > 0 {
 			hint = `run "keyform render --prune"`
 		}
-		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(bad, "generated file is", "generated files are"), r.outDir), "%s", hint))
+		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(bad, "generated file is", "generated files are"), outDir), "%s", hint))
 	}
-	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(r.all), "generated file is", "generated files are"), r.outDir)
+	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(all), "generated file is", "generated files are"), outDir)
 	return nil
 }
