@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,4 +172,32 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// editOptions loads a policy for rotate and retire. Expiry is not judged:
+// these commands are how an expired key is fixed.
+var editOptions = schema.Options{AllowPending: true, SkipExpiry: true}
+
+// newEditSet starts an edit of the policy (schema.EditSet).
+func newEditSet(e *env) (*schema.EditSet, error) {
+	opts := editOptions
+	opts.Now = e.now()
+	abs, err := filepath.Abs(e.path("."))
+	if err != nil {
+		return nil, err
+	}
+	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
+	return schema.NewEditSet(abs, opts), nil
+}
+
+// loadEdited loads the edited policy, printing its diagnostics if it does
+// not load.
+func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
+	res := es.Load()
+	if res.HasErrors() {
+		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
+			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
+	}
+	return res.Policy, nil
 }
