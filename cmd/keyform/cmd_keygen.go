@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
@@ -89,60 +89,22 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 	return generateKeys(e, todo)
 }
 
-// generateKeys generates a key pair for each key in three steps, so that a
-// thousand keys take one durability barrier instead of thousands of fsyncs:
-// every secret is written (0600, never replacing a file), then all are made
-// durable at once (atomicfile.Durable), then the public keys are written.
-// A public key therefore never exists without its durable secret. Public
-// keys are not fsynced: "keyform pubkey" derives one from its secret, and
-// keygen's hint says so if a crash loses one. On failure, the secrets whose
-// public keys were not written are removed, since they would block a retry.
+// generateKeys generates a key pair for each key and writes both halves
+// (secretfile.CreatePairs: secrets first, durable, then public keys).
 func generateKeys(e *env, todo []*policy.Key) error {
-	sks := make([]*keys.SecretKey, len(todo))
+	pairs := make([]secretfile.Pair, len(todo))
 	for i, k := range todo {
 		sk, err := keys.Generate(k.Name, e.rand)
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		sks[i] = sk
+		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: e.path(k.PublicKeyFile)}
 	}
-	written := 0 // secrets of todo[:written] are on disk
-	published := 0
-	defer func() {
-		for _, k := range todo[published:written] {
-			os.Remove(k.PrivateKeyPath)
-		}
-	}()
-	w := secretWriter(e, false)
-	secrets := make([]string, len(todo))
-	for i, k := range todo {
-		if err := w.Create(k.PrivateKeyPath, sks[i]); err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		written++
-		secrets[i] = k.PrivateKeyPath
-	}
-	if err := atomicfile.Durable(secrets...); err != nil {
-		return err
-	}
-	dirs := map[string]bool{}
-	for i, k := range todo {
-		pub := sks[i].Public().String()
-		pubPath := e.path(k.PublicKeyFile)
-		if dir := filepath.Dir(pubPath); !dirs[dir] {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("key %s: %w", k.Label, err)
-			}
-			dirs[dir] = true
-		}
-		if err := atomicfile.Write(pubPath, []byte(pub+"\n"), atomicfile.Options{Perm: 0o644, NoSync: true}); err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		published++
+	return secretWriter(e, false).CreatePairs(pairs, func(i int) {
+		k := todo[i]
 		e.printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
-		fmt.Fprintln(e.stdout, pub)
-	}
-	return nil
+		fmt.Fprintln(e.stdout, pairs[i].Secret.Public().String())
+	})
 }
 
 func checkKeygen(p *policy.Policy, k *policy.Key, replace bool) error {

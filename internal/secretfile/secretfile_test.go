@@ -156,3 +156,46 @@ func TestWriterInstall(t *testing.T) {
 		t.Errorf("forced Install left mode %04o", fi.Mode().Perm())
 	}
 }
+
+func TestCreatePairs(t *testing.T) {
+	dir := t.TempDir()
+	a, b := newKey(t), newKey(t)
+	pairs := []Pair{
+		{"a", a, filepath.Join(dir, "secrets/a.key"), filepath.Join(dir, "repo/keys/a.pub")},
+		{"b", b, filepath.Join(dir, "secrets/b.key"), filepath.Join(dir, "repo/keys/b.pub")},
+	}
+	var done []string
+	var w Writer
+	if err := w.CreatePairs(pairs, func(i int) { done = append(done, pairs[i].PublicPath) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if got, err := Read(p.SecretPath); err != nil || !got.Equal(p.Secret) {
+			t.Errorf("%s: %v, %v", p.SecretPath, got, err)
+		}
+		if b, _ := os.ReadFile(p.PublicPath); string(b) != p.Secret.Public().String()+"\n" {
+			t.Errorf("%s = %q", p.PublicPath, b)
+		}
+	}
+	if len(done) != 2 {
+		t.Errorf("done called for %q", done)
+	}
+
+	// The second secret exists already: nothing of the batch is left.
+	c := newKey(t)
+	err := w.CreatePairs([]Pair{
+		{"c", c, filepath.Join(dir, "secrets/c.key"), filepath.Join(dir, "repo/keys/c.pub")},
+		{"c", c, filepath.Join(dir, "secrets/a.key"), filepath.Join(dir, "repo/keys/a2.pub")},
+	}, func(int) { t.Error("done called for a failed batch") })
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("CreatePairs over an existing secret = %v", err)
+	}
+	for _, name := range []string{"secrets/c.key", "repo/keys/c.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s left behind by a failed batch", name)
+		}
+	}
+	if got, _ := Read(filepath.Join(dir, "secrets/a.key")); !got.Equal(a) {
+		t.Error("a failed batch touched an existing secret")
+	}
+}
