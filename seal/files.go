@@ -7,13 +7,21 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"filippo.io/age"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
+
+// This file is what seal, reseal, unseal and publisher setup do with a
+// key's files: read the secret to seal, seal it, write and remove sealed
+// files, and open them again. Errors say how to fix what went wrong
+// (internal/hint).
 
 // Sealed is a key sealed to the recipients the policy wants, with its
 // record, ready to be written. Everything is prepared before anything is
@@ -86,22 +94,115 @@ func CheckKey(k *policy.Key, sk *keys.SecretKey) error {
 	return nil
 }
 
-// OpenKey decrypts k's sealed file under dir with the first of ids that
-// can, and checks that it holds k's key. Errors: the *fs.PathError of a
-// sealed file that cannot be opened, Open's (ErrNoMatch, ErrPassphrase,
-// ...), or a *MismatchError.
-func OpenKey(dir string, k *policy.Key, ids ...age.Identity) (*keys.SecretKey, error) {
+// ReadSecret reads the Nix secret key file at path to seal k with, and
+// refuses it unless it is k's key.
+func ReadSecret(k *policy.Key, path string) (*keys.SecretKey, error) {
+	sk, err := secretfile.Read(path)
+	var fe *secretfile.FormatError
+	switch {
+	case errors.As(err, &fe):
+		return nil, fmt.Errorf("key %s: %w", k.Label, err)
+	case err != nil:
+		return nil, fmt.Errorf("key %s: cannot read the private key: %w", k.Label, err)
+	}
+	var me *MismatchError
+	if err := CheckKey(k, sk); errors.As(err, &me) {
+		return nil, hint.Wrap(fmt.Errorf("refusing to seal: %s %w; nothing was written", path, me),
+			"seal the private key that belongs to %s's public key in the policy", k.Label)
+	} else if err != nil {
+		return nil, err
+	}
+	return sk, nil
+}
+
+// Identities are the age identities read from one file, the private half
+// of a publisher's recipient.
+type Identities struct {
+	Path string
+	IDs  []age.Identity
+}
+
+// ReadIdentities reads an age identity file or SSH private key
+// (ParseIdentities; passphrase unlocks an encrypted SSH key).
+func ReadIdentities(path string, passphrase func() ([]byte, error)) (*Identities, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 1<<20 {
+		return nil, fmt.Errorf("identity file %s is larger than 1 MiB; it is not an identity", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("identity file: %w", &secretfile.PathError{Path: path, Err: err})
+	}
+	defer clear(data)
+	ids, err := ParseIdentities(data, passphrase)
+	if err != nil {
+		return nil, hint.Wrap(fmt.Errorf("identity file %s: %w", path, err),
+			"pass the private half of your recipient: an age identity file (age-keygen -o FILE) or an SSH private key such as ~/.ssh/id_ed25519")
+	}
+	return &Identities{Path: path, IDs: ids}, nil
+}
+
+// OpenKey decrypts k's sealed file under dir (the policy directory) with
+// ids and makes sure it holds the key whose public key the policy commits
+// to.
+func OpenKey(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
 	f, err := os.Open(filepath.Join(dir, k.SealedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, hint.Wrap(fmt.Errorf("key %s is not sealed: %s does not exist", k.Label, k.SealedFile),
+			"someone who holds the private key runs \"keyform seal %s\" and commits %s", k.Label, k.SealedFile)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sk, err := Open(f, ids...)
-	if err != nil {
-		return nil, err
+	sk, err := Open(f, ids.IDs...)
+	switch {
+	case errors.Is(err, ErrNoMatch):
+		return nil, hint.Wrap(fmt.Errorf("cannot unseal %s with %s: %w", k.Label, ids.Path, err),
+			"%s lists who can; to be added, put your public key in a publisher's recipients and have someone who can unseal %s run \"keyform reseal %s\"",
+			RecordPath(k.SealedFile), k.Label, k.Label)
+	case errors.Is(err, ErrPassphrase):
+		return nil, hint.Wrap(fmt.Errorf("cannot unseal %s with %s: %w", k.Label, ids.Path, err),
+			"run keyform in a terminal to type the passphrase, or use an age identity (age-keygen) as your recipient")
+	case err != nil:
+		return nil, fmt.Errorf("cannot unseal %s from %s: %w", k.Label, k.SealedFile, err)
 	}
-	if err := CheckKey(k, sk); err != nil {
+	var me *MismatchError
+	if err := CheckKey(k, sk); errors.As(err, &me) {
+		return nil, hint.Wrap(fmt.Errorf("%s %w; nothing was written", k.SealedFile, me),
+			"the key was replaced after it was sealed: whoever holds the new private key runs \"keyform seal %s\"", k.Label)
+	} else if err != nil {
 		return nil, err
 	}
 	return sk, nil
+}
+
+// ResealSecret gets k's secret to seal it again: from its sealed file
+// under dir with ids (when not nil), else from its private_key_path on
+// this machine.
+func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
+	var errs []string
+	if ids != nil {
+		if _, err := os.Stat(filepath.Join(dir, k.SealedFile)); err == nil {
+			sk, err := OpenKey(dir, k, ids)
+			if err == nil {
+				return sk, nil
+			}
+			errs = append(errs, err.Error())
+		}
+	}
+	if k.PrivateKeyPath != "" {
+		if _, err := os.Stat(k.PrivateKeyPath); err == nil {
+			return ReadSecret(k, k.PrivateKeyPath)
+		}
+	}
+	at := k.PrivateKeyPath
+	if at == "" {
+		at = "-"
+	}
+	if len(errs) > 0 {
+		return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: %s", k.Label, strings.Join(errs, "; ")),
+			"use an identity that %s lists, or run reseal where the private key is at %s", RecordPath(k.SealedFile), at)
+	}
+	return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: no --identity given and no private key at %s", k.Label, at),
+		"pass --identity with your age identity or SSH private key, if %s lists you", RecordPath(k.SealedFile))
 }

@@ -176,6 +176,7 @@ type hintError struct {
 
 func (e hintError) Error() string { return e.err.Error() }
 func (e hintError) Unwrap() error { return e.err }
+func (e hintError) Hint() string  { return e.hint }
 
 func withHint(err error, format string, args ...any) error {
 	return hintError{err, fmt.Sprintf(format, args...)}

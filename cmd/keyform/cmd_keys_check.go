@@ -50,12 +50,12 @@ func runKeysCheck(e *env, secret string, args []string) error {
 	if path, err = filepath.Abs(e.path(path)); err != nil {
 		return err
 	}
-	ok, detail, err := proveKeyFile(e, k, path)
+	proof, err := proveKeyFile(e, k, path)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: %s %s\n", k.Label, path, detail)
-	if !ok {
+	fmt.Fprintf(e.stdout, "%s: %s %s\n", k.Label, path, proof)
+	if !proof.Match {
 		return errDiffers
 	}
 	return nil

@@ -6,12 +6,11 @@ import (
 	"os"
 	"os/exec"
 
-	"filippo.io/age"
-
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
 func publisherSetupCommand() *command {
@@ -77,16 +76,16 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 			}
 			continue
 		}
-		ok, detail, err := proveKeyFile(e, s.key, s.path)
+		proof, err := proveKeyFile(e, s.key, s.path)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !proof.Match {
 			mismatch = true
-			fmt.Fprintf(e.stdout, "%s: %s %s\n", s.key.Label, s.path, detail)
+			fmt.Fprintf(e.stdout, "%s: %s %s\n", s.key.Label, s.path, proof)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, detail)
+		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, proof)
 	}
 	if mismatch {
 		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
@@ -102,7 +101,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 // file or to unseal it, and unseals those in memory.
 func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([]setupStep, error) {
 	var steps []setupStep
-	var ids []age.Identity
+	var ids *seal.Identities
 	for _, label := range pub.Keys {
 		k, err := generatedKey(p, label)
 		if err != nil {
@@ -131,7 +130,7 @@ func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([
 				return nil, err
 			}
 		}
-		if step.install, err = openSealed(e, k, ids, o.identity); err != nil {
+		if step.install, err = seal.OpenKey(e.path("."), k, ids); err != nil {
 			return nil, err
 		}
 		steps = append(steps, step)

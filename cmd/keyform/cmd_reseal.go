@@ -4,11 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
-	"filippo.io/age"
-
-	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
@@ -55,7 +51,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &resealRun{e: e, check: o.check, named: len(args) > 0, idPath: o.identity}
+	r := &resealRun{e: e, check: o.check, named: len(args) > 0}
 	ks, err := resealKeys(p, args)
 	if err != nil {
 		return err
@@ -112,8 +108,7 @@ func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
 type resealRun struct {
 	e            *env
 	check, named bool
-	ids          []age.Identity
-	idPath       string
+	ids          *seal.Identities
 	todo         []*seal.Sealed
 	orphans      []*seal.Status
 	failed       []error
@@ -153,7 +148,7 @@ func (r *resealRun) consider(p *policy.Policy, k *policy.Key) error {
 	case st.State == seal.Orphaned:
 		r.orphans = append(r.orphans, st)
 	default:
-		sk, err := r.secret(k)
+		sk, err := seal.ResealSecret(e.path("."), k, r.ids)
 		var s *seal.Sealed
 		if err == nil {
 			s, err = seal.Prepare(st, sk)
@@ -165,32 +160,6 @@ func (r *resealRun) consider(p *policy.Policy, k *policy.Key) error {
 		}
 	}
 	return nil
-}
-
-// secret gets k's secret for resealing: from the sealed file with the
-// identity, else from private_key_path on this machine.
-func (r *resealRun) secret(k *policy.Key) (*keys.SecretKey, error) {
-	var errs []string
-	if r.ids != nil {
-		if _, err := os.Stat(r.e.path(k.SealedFile)); err == nil {
-			sk, err := openSealed(r.e, k, r.ids, r.idPath)
-			if err == nil {
-				return sk, nil
-			}
-			errs = append(errs, err.Error())
-		}
-	}
-	if k.PrivateKeyPath != "" {
-		if _, err := os.Stat(k.PrivateKeyPath); err == nil {
-			return readSealSecret(k, k.PrivateKeyPath)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, withHint(fmt.Errorf("cannot reseal %s: %s", k.Label, strings.Join(errs, "; ")),
-			"use an identity that %s lists, or run reseal where the private key is at %s", seal.RecordPath(k.SealedFile), orDash(k.PrivateKeyPath))
-	}
-	return nil, withHint(fmt.Errorf("cannot reseal %s: no --identity given and no private key at %s", k.Label, orDash(k.PrivateKeyPath)),
-		"pass --identity with your age identity or SSH private key, if %s lists you", seal.RecordPath(k.SealedFile))
 }
 
 // write writes the resealed keys and removes the orphaned ones.

@@ -100,7 +100,7 @@ func sealKey(e *env, p *policy.Policy, label string, o sealOpts) (*seal.Sealed, 
 		return nil, withHint(fmt.Errorf("key %s has no private_key_path to read the secret from", k.Label),
 			"pass it with --secret FILE, or set private_key_path on the key")
 	}
-	sk, err := readSealSecret(k, e.path(path))
+	sk, err := seal.ReadSecret(k, e.path(path))
 	if err != nil {
 		return nil, err
 	}

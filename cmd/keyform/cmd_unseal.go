@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
 func unsealCommand() *command {
@@ -78,7 +79,7 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	sk, err := openSealed(e, k, ids, o.identity)
+	sk, err := seal.OpenKey(e.path("."), k, ids)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/keyform/keyform/internal/hint"
 )
 
 // printf prints one line of progress or information: "keyform: ...".
@@ -59,9 +61,8 @@ func (e *env) nextf(format string, args ...any) {
 // printError prints an error and its hint, if it has one.
 func (e *env) printError(err error) {
 	e.printf("%s", err)
-	var he hintError
-	if errors.As(err, &he) {
-		e.hintf("%s", he.hint)
+	if h := hint.Of(err); h != "" {
+		e.hintf("%s", h)
 	}
 }
 

@@ -8,6 +8,7 @@ package secretfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,6 +28,11 @@ type InsideError struct {
 
 func (e *InsideError) Error() string {
 	return fmt.Sprintf("%s is inside the %s %s, where a private key could be committed", e.Path, e.What, e.Dir)
+}
+
+// Hint says where private keys belong.
+func (e *InsideError) Hint() string {
+	return "keep private keys outside the repository, for example under ~/.config/keyform/ or /var/lib/keyform/"
 }
 
 // CheckOutside refuses a secret key path (absolute) inside the git work
@@ -85,6 +91,11 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
+// Hint says what a secret key file holds.
+func (e *FormatError) Hint() string {
+	return "a Nix secret key file holds one line NAME:BASE64, as written by \"nix key generate-secret\" or \"keyform keygen\""
+}
+
 // Stat checks that path is a regular file and returns its permission
 // bits, so the caller can warn when they are Exposed.
 func Stat(path string) (fs.FileMode, error) {
@@ -111,6 +122,44 @@ func Read(path string) (*keys.SecretKey, error) {
 		return nil, &FormatError{path, err}
 	}
 	return sk, nil
+}
+
+// Proof is what Check found in a secret key file.
+type Proof struct {
+	Match     bool
+	Got, Want *keys.PublicKey
+	Perm      fs.FileMode // the file's permission bits: see Exposed
+}
+
+// String is the verdict, as keyform prints it after the file's name:
+// "matches NAME (FINGERPRINT)" or "does not match: ...".
+func (p *Proof) String() string {
+	switch {
+	case p.Match:
+		return fmt.Sprintf("matches %s (%s)", p.Want.Name, p.Want.Fingerprint())
+	case p.Got.Name != p.Want.Name:
+		return fmt.Sprintf("does not match: it holds key %q (%s), but the policy's key is %q (%s)", p.Got.Name, p.Got.Fingerprint(), p.Want.Name, p.Want.Fingerprint())
+	}
+	return fmt.Sprintf("does not match: it holds another key named %q (%s); the policy's public key has fingerprint %s", p.Got.Name, p.Got.Fingerprint(), p.Want.Fingerprint())
+}
+
+// Check proves that the secret key file at path holds the secret key of
+// want (keys.Prove, with a message from rand). Errors are those of Stat
+// and Read; when Stat succeeded, the Proof is returned with the error, so
+// that the caller can still warn about its Perm.
+func Check(path string, want *keys.PublicKey, rand io.Reader) (*Proof, error) {
+	perm, err := Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	proof := &Proof{Want: want, Perm: perm}
+	sk, err := Read(path)
+	if err != nil {
+		return proof, err
+	}
+	proof.Got = sk.Public()
+	proof.Match, err = keys.Prove(sk, want, rand)
+	return proof, err
 }
 
 // ExistsError refuses to replace a file with a secret key.

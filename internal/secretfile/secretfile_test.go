@@ -199,3 +199,34 @@ func TestCreatePairs(t *testing.T) {
 		t.Error("a failed batch touched an existing secret")
 	}
 }
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	sk, other := newKey(t), newKey(t)
+	renamed, _ := keys.Generate("someone.else-1", rand.Reader)
+	for _, tt := range []struct {
+		key    *keys.SecretKey
+		match  bool
+		phrase string
+	}{
+		{sk, true, "matches cache.example.org-1 (" + sk.Public().Fingerprint() + ")"},
+		{other, false, `does not match: it holds another key named "cache.example.org-1"`},
+		{renamed, false, `does not match: it holds key "someone.else-1"`},
+	} {
+		path := filepath.Join(dir, tt.key.Public().Fingerprint()[7:15]+".key")
+		os.WriteFile(path, tt.key.Encode(), 0o600)
+		p, err := Check(path, sk.Public(), rand.Reader)
+		if err != nil || p.Match != tt.match || !strings.HasPrefix(p.String(), tt.phrase) || p.Perm != 0o600 {
+			t.Errorf("Check(%s) = %v, %v; want match %v, %q", tt.key.Name, p, err, tt.match, tt.phrase)
+		}
+	}
+	// A file that exists but is not a key still tells its mode.
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(junk, []byte("junk\n"), 0o644)
+	if p, err := Check(junk, sk.Public(), rand.Reader); err == nil || p == nil || p.Perm != 0o644 {
+		t.Errorf("Check(junk) = %v, %v", p, err)
+	}
+	if p, err := Check(filepath.Join(dir, "missing"), sk.Public(), rand.Reader); p != nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Check(missing) = %v, %v", p, err)
+	}
+}
