@@ -91,3 +91,41 @@ func Successor(p *policy.Policy, old *policy.Key, nk KeyBlock) (KeyBlock, error)
 	nk.PublicKeyFile = filepath.ToSlash(filepath.Clean(nk.PublicKeyFile))
 	return nk, nil
 }
+
+// AddSuccessor edits the policy for a rotation of old to nk (completed by
+// Successor), in memory: nk's block goes right after old's (AddKeyAfter),
+// key.NK next to key.OLD in every trust list that names old
+// (AddTrustRef), and pub into nk's public key file. It returns the IDs of
+// the targets whose trust lists changed.
+func (es *EditSet) AddSuccessor(old *policy.Key, nk KeyBlock, pub string) ([]string, error) {
+	src, err := es.Current(old.Pos.File)
+	if err != nil {
+		return nil, err
+	}
+	out, err := AddKeyAfter(src, old.Pos.File, old.Label, nk)
+	if err != nil {
+		return nil, err
+	}
+	es.Set(old.Pos.File, out)
+	files, err := es.PolicyFiles()
+	if err != nil {
+		return nil, err
+	}
+	var trustedBy []string
+	for _, name := range files {
+		src, err := es.Current(name)
+		if err != nil {
+			return nil, err
+		}
+		out, ids, err := AddTrustRef(src, name, old.Label, nk.Label)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			es.Set(name, out)
+			trustedBy = append(trustedBy, ids...)
+		}
+	}
+	es.Set(nk.PublicKeyFile, []byte(pub+"\n"))
+	return trustedBy, nil
+}

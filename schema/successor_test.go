@@ -2,7 +2,10 @@ package schema
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/keyform/keyform/policy"
 )
@@ -57,6 +60,60 @@ func TestSuccessor(t *testing.T) {
 		var se *SuccessorError
 		if !errors.As(err, &se) || se.Field != tt.field || (tt.is != nil && !errors.Is(err, tt.is)) {
 			t.Errorf("Successor(%+v) = %v, want a %s error (%v)", tt.nk, err, tt.field, tt.is)
+		}
+	}
+}
+
+// TestAddSuccessor: the rotation's edit, loaded from memory.
+func TestAddSuccessor(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"keys.hcl": `catalog "c" {}
+
+key "c_1" {
+  name       = "cache.c.example-1"
+  catalog    = catalog.c
+  public_key = "cache.c.example-1:YD4aoux9KZCdnsMKced3iFsxDijjzuEsQ39hCzbWj4Q="
+}
+`,
+		"targets.hcl": `target "nixos" "direct" {
+  trust = [key.c_1]
+}
+
+target "nixos" "by_catalog" {
+  trust = [catalog.c]
+}
+`,
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := LoadFS(os.DirFS(dir), ".", Options{Now: now}).Policy
+	old := p.Key("c_1")
+	nk, err := Successor(p, old, KeyBlock{PrivateKeyPath: "/k/c-2.key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := NewEditSet(dir, Options{Now: now, AbsDir: dir})
+	pub := "cache.c.example-2:8cuZqwja0GpV6td1imBrh/Z89GT0dXjn5pGtBBwoTrc="
+	trustedBy, err := es.AddSuccessor(old, nk, pub)
+	if err != nil || len(trustedBy) != 1 || trustedBy[0] != "nixos.direct" {
+		t.Fatalf("AddSuccessor = %q, %v; want the one target that names key.c_1", trustedBy, err)
+	}
+	res := es.Load()
+	if res.HasErrors() {
+		t.Fatalf("edited policy: %v", res.Diags)
+	}
+	k := res.Policy.Key("c_2")
+	if k == nil || k.PublicKey != pub || k.Catalog != "c" || k.PublicKeyFile != "keys/cache.c.example-2.pub" {
+		t.Fatalf("new key = %+v", k)
+	}
+	for _, id := range []string{"nixos.direct", "nixos.by_catalog"} {
+		if got := len(res.Policy.Target(id).Keys); got != 2 {
+			t.Errorf("%s trusts %d keys, want both", id, got)
 		}
 	}
 }

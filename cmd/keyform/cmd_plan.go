@@ -1,18 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
-	"github.com/keyform/keyform/seal"
 )
 
 func planCommand() *command {
@@ -64,24 +63,13 @@ func runPlan(e *env, o planOpts, args []string) error {
 	if o.base != "" && o.baseDir != "" {
 		return usagef("plan: --base and --base-dir exclude each other")
 	}
-	var render func(*plan.Plan) []byte
-	switch o.format {
-	case "text":
-		render = (*plan.Plan).Text
-	case "markdown", "md":
-		render = (*plan.Plan).Markdown
-	case "json":
-		render = (*plan.Plan).JSON
-	default:
+	format, ok := map[string]func(*plan.Plan) []byte{
+		"text": (*plan.Plan).Text, "markdown": (*plan.Plan).Markdown, "md": (*plan.Plan).Markdown, "json": (*plan.Plan).JSON,
+	}[o.format]
+	if !ok {
 		return usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	baseName := o.baseDir
-	if o.baseDir == "" {
-		if o.base == "" {
-			o.base = "HEAD"
-		}
-		baseName = o.base
-	}
+	baseName := cmp.Or(o.baseDir, o.base, "HEAD")
 	// The base loads while the head does: loading is mostly parsing, on
 	// every core, but each load also has a long single-threaded part. Its
 	// messages are printed after the head's, as if loaded in turn.
@@ -90,7 +78,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 		if o.baseDir != "" {
 			baseDone <- openBaseDir(e, o.baseDir)
 		} else {
-			baseDone <- openBaseRev(e, o.base)
+			baseDone <- openBaseRev(e, baseName)
 		}
 	}()
 	head, err := loadPolicy(e, schema.Options{})
@@ -104,12 +92,12 @@ func runPlan(e *env, o planOpts, args []string) error {
 	}
 	p := plan.Compare(base, head)
 	p.Base, p.Head = baseName, "working tree"
-	notes, err := resealNotes(e, head)
+	notes, err := plan.SealNotes(os.DirFS(e.path(".")), head)
 	if err != nil {
 		return err
 	}
 	p.AddNotes(notes...)
-	if _, err := e.stdout.Write(render(p)); err != nil {
+	if _, err := e.stdout.Write(format(p)); err != nil {
 		return err
 	}
 	if o.exitCode && p.Changed {
@@ -180,27 +168,4 @@ func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
 	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
 		"fix it there first, or compare against another revision with --base REV")
-}
-
-// resealNotes reports keys whose sealed files in the working tree no longer
-// match the recipients the policy gives them, so a reviewer sees that the
-// pull request forgot "keyform reseal". Nothing is decrypted.
-func resealNotes(e *env, head *policy.Policy) ([]plan.Note, error) {
-	var notes []plan.Note
-	fsys := os.DirFS(e.path("."))
-	for _, k := range head.Keys {
-		st, err := seal.Check(fsys, head, k)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: reading its sealed file: %w", k.Label, err)
-		}
-		switch st.State {
-		case seal.Missing, seal.Stale, seal.Orphaned:
-			msg := fmt.Sprintf("the sealed private key is %s (%s): run keyform reseal %s and commit the result.", st.State, st.Change(), k.Label)
-			if lost := st.LostAccess(); len(lost) > 0 {
-				msg += fmt.Sprintf(" Resealing shuts out %s, who had the private key: rotate it too (keyform rotate %s).", strings.Join(lost, ", "), k.Label)
-			}
-			notes = append(notes, plan.Note{Level: plan.Warning, Code: "reseal_needed", Subject: "key." + k.Label, Message: msg})
-		}
-	}
-	return notes, nil
 }

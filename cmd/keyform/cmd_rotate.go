@@ -80,7 +80,11 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		return err
 	}
 	pub := sk.Public().String()
-	es, trustedBy, err := rotationEdit(e, old, nk, pub)
+	es, err := newEditSet(e)
+	if err != nil {
+		return err
+	}
+	trustedBy, err := es.AddSuccessor(old, nk, pub)
 	if err != nil {
 		return err
 	}
@@ -99,6 +103,13 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		os.Remove(nk.PrivateKeyPath)
 		return fmt.Errorf("key %s: %w (the new secret key was removed again)", nk.Label, err)
 	}
+	reportRotation(e, p, old, nk, trustedBy)
+	fmt.Fprintln(e.stdout, pub)
+	return nil
+}
+
+// reportRotation says what rotate changed and what comes next.
+func reportRotation(e *env, p *policy.Policy, old *policy.Key, nk schema.KeyBlock, trustedBy []string) {
 	where := "no catalog"
 	if nk.Catalog != "" {
 		where = "catalog " + nk.Catalog
@@ -112,48 +123,6 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 		e.printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
 	}
 	e.nextf("review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
-	fmt.Fprintln(e.stdout, pub)
-	return nil
-}
-
-// rotationEdit adds nk's block after old's, nk next to old in every trust
-// list that names old, and nk's public key file, in memory. It returns the
-// targets whose trust lists changed.
-func rotationEdit(e *env, old *policy.Key, nk schema.KeyBlock, pub string) (*schema.EditSet, []string, error) {
-	es, err := newEditSet(e)
-	if err != nil {
-		return nil, nil, err
-	}
-	src, err := es.Current(old.Pos.File)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, err := schema.AddKeyAfter(src, old.Pos.File, old.Label, nk)
-	if err != nil {
-		return nil, nil, err
-	}
-	es.Set(old.Pos.File, out)
-	files, err := es.PolicyFiles()
-	if err != nil {
-		return nil, nil, err
-	}
-	var trustedBy []string
-	for _, name := range files {
-		src, err := es.Current(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, ids, err := schema.AddTrustRef(src, name, old.Label, nk.Label)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(ids) > 0 {
-			es.Set(name, out)
-			trustedBy = append(trustedBy, ids...)
-		}
-	}
-	es.Set(nk.PublicKeyFile, []byte(pub+"\n"))
-	return es, trustedBy, nil
 }
 
 // successor works out the new key's block from the flags and the defaults
