@@ -201,30 +201,9 @@ func run(args []string, e *env) int {
 }
 
 func runArgs(args []string, e *env, cmds []*command) error {
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		a := args[0]
-		switch {
-		case a == "-h" || a == "-help" || a == "--help":
-			printGlobalUsage(e.stdout, cmds)
-			return nil
-		case a == "-version" || a == "--version":
-			return runVersion(e, nil)
-		case a == "-C" || a == "--chdir" || a == "-chdir":
-			if len(args) < 2 {
-				return usagef("-C needs a directory")
-			}
-			if err := e.chdir(args[1]); err != nil {
-				return err
-			}
-			args = args[2:]
-		case strings.HasPrefix(a, "-C="), strings.HasPrefix(a, "--chdir="), strings.HasPrefix(a, "-chdir="):
-			if err := e.chdir(a[strings.IndexByte(a, '=')+1:]); err != nil {
-				return err
-			}
-			args = args[1:]
-		default:
-			return usagef("unknown global flag %s", a)
-		}
+	args, done, err := globalFlags(args, e, cmds)
+	if done || err != nil {
+		return err
 	}
 	if len(args) == 0 {
 		printGlobalUsage(e.stderr, cmds)
@@ -263,6 +242,37 @@ func runArgs(args []string, e *env, cmds []*command) error {
 		}
 	}
 	return runc(e, pos)
+}
+
+// globalFlags handles the flags before the command: -C DIR, --help and
+// --version (done reports that the latter two did all there was to do).
+func globalFlags(args []string, e *env, cmds []*command) (rest []string, done bool, err error) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		switch {
+		case a == "-h" || a == "-help" || a == "--help":
+			printGlobalUsage(e.stdout, cmds)
+			return nil, true, nil
+		case a == "-version" || a == "--version":
+			return nil, true, runVersion(e, nil)
+		case a == "-C" || a == "--chdir" || a == "-chdir":
+			if len(args) < 2 {
+				return nil, false, usagef("-C needs a directory")
+			}
+			if err := e.chdir(args[1]); err != nil {
+				return nil, false, err
+			}
+			args = args[2:]
+		case strings.HasPrefix(a, "-C="), strings.HasPrefix(a, "--chdir="), strings.HasPrefix(a, "-chdir="):
+			if err := e.chdir(a[strings.IndexByte(a, '=')+1:]); err != nil {
+				return nil, false, err
+			}
+			args = args[1:]
+		default:
+			return nil, false, usagef("unknown global flag %s", a)
+		}
+	}
+	return args, false, nil
 }
 
 func runHelp(e *env, cmds []*command, args []string) error {

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
@@ -112,17 +110,6 @@ func prune(e *env, outDir string, stale []string, remove bool) error {
 		fmt.Fprintf(e.stdout, "removed %s\n", s)
 	}
 	return nil
-}
-
-// renderAll renders everything the policy renders (render.All) under the
-// output directory: -o, else the policy's output_dir. It returns that
-// directory, slash-separated, for messages.
-func renderAll(e *env, p *policy.Policy, outDir string) (string, []render.File, error) {
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
-	}
-	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
-	return filepath.ToSlash(outDir), files, err
 }
 
 // targetHint lists the targets when one named on the command line is

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -78,6 +79,17 @@ func policySource(e *env) string {
 		return "."
 	}
 	return filepath.ToSlash(rel)
+}
+
+// renderAll renders everything the policy renders (render.All) under the
+// output directory: -o, else the policy's output_dir. It returns that
+// directory, slash-separated, for messages.
+func renderAll(e *env, p *policy.Policy, outDir string) (string, []render.File, error) {
+	if outDir == "" {
+		outDir = p.Settings.OutputDir
+	}
+	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
+	return filepath.ToSlash(outDir), files, err
 }
 
 // now is the date keyform judges expiry against, the default of env.now.
