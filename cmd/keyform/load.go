@@ -13,9 +13,9 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-// This file reads what commands work on: the policy, and the keys,
-// publishers and targets in it, each with the same message when it is
-// missing.
+// This file is how commands get what they work on: the policy (loaded,
+// edited in memory, or rendered), and the keys, publishers and targets in
+// it, each with the same message when it is missing.
 
 // loadPolicy loads the policy in the policy directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
