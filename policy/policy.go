@@ -270,3 +270,15 @@ func (p *Policy) LastActive(k *Key) bool {
 	}
 	return true
 }
+
+// TrustedBy maps each key to the IDs of the targets trusting it, in target
+// order, in one pass over the targets.
+func (p *Policy) TrustedBy() map[*Key][]string {
+	m := map[*Key][]string{}
+	for _, t := range p.Targets {
+		for _, k := range t.Keys {
+			m[k] = append(m[k], t.ID())
+		}
+	}
+	return m
+}

@@ -76,3 +76,18 @@ func TestRetireRules(t *testing.T) {
 		}
 	}
 }
+
+func TestTrustedBy(t *testing.T) {
+	k1, k2, k3 := &Key{Label: "k1"}, &Key{Label: "k2"}, &Key{Label: "k3"}
+	p := &Policy{Keys: []*Key{k1, k2, k3}, Targets: []*Target{
+		{Kind: NixOS, Label: "a", Keys: []*Key{k1, k2}},
+		{Kind: NixConf, Label: "b", Keys: []*Key{k2}},
+	}}
+	m := p.TrustedBy()
+	if got := m[k2]; len(got) != 2 || got[0] != "nixos.a" || got[1] != "nixconf.b" {
+		t.Errorf("TrustedBy()[k2] = %v", got)
+	}
+	if len(m[k1]) != 1 || m[k3] != nil {
+		t.Errorf("TrustedBy() = %v", m)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -47,7 +46,7 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	trustedBy := trustIndex(p)
+	trustedBy := p.TrustedBy()
 	infos := make([]keyInfo, 0, len(p.Keys))
 	for _, k := range p.Keys {
 		info := keyInfo{
@@ -77,16 +76,4 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Label, k.Name, k.State, orDash(cat), orDash(fp), orDash(by))
 	}
 	return tw.Flush()
-}
-
-// trustIndex maps each key to the IDs of the targets trusting it, in target
-// order, in one pass over the targets.
-func trustIndex(p *policy.Policy) map[*policy.Key][]string {
-	m := map[*policy.Key][]string{}
-	for _, t := range p.Targets {
-		for _, k := range t.Keys {
-			m[k] = append(m[k], t.ID())
-		}
-	}
-	return m
 }

@@ -77,16 +77,8 @@ func runRender(e *env, o renderOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	var foreign []string
-	for _, w := range entries {
-		if w.Status == outdir.Foreign {
-			foreign = append(foreign, w.Path)
-		}
-	}
-	if len(foreign) > 0 {
-		return withHint(fmt.Errorf("not overwriting %s: keyform did not generate %s (the first line does not start with %q)",
-			strings.Join(foreign, ", "), map[bool]string{true: "it", false: "them"}[len(foreign) == 1], render.Marker),
-			"move the file away, or give the target another output")
+	if err := outdir.CheckForeign(entries); err != nil {
+		return err
 	}
 	for _, w := range entries {
 		if err := w.Write(e.dir); err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/render"
 )
 
@@ -78,6 +79,26 @@ func Compare(root string, files []render.File) ([]Entry, error) {
 		entries[i] = e
 	}
 	return entries, nil
+}
+
+// CheckForeign refuses entries with a Foreign file in the way, naming them
+// all, before anything is written.
+func CheckForeign(entries []Entry) error {
+	var foreign []string
+	for _, e := range entries {
+		if e.Status == Foreign {
+			foreign = append(foreign, e.Path)
+		}
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	them := "them"
+	if len(foreign) == 1 {
+		them = "it"
+	}
+	return hint.Wrap(fmt.Errorf("not overwriting %s: keyform did not generate %s (the first line does not start with %q)", strings.Join(foreign, ", "), them, render.Marker),
+		"move the file away, or give the target another output")
 }
 
 // Write writes a Created or Updated entry under root, keeping an existing

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/render"
 )
 
@@ -58,6 +59,13 @@ func TestCompareAndWrite(t *testing.T) {
 	}
 	if err := entries[4].Write(root); err == nil {
 		t.Error("Write overwrote a file keyform did not generate")
+	}
+	err = CheckForeign(entries)
+	if err == nil || err.Error() != `not overwriting out/mine.nix: keyform did not generate it (the first line does not start with "`+render.Marker+`")` || hint.Of(err) == "" {
+		t.Errorf("CheckForeign = %v", err)
+	}
+	if err := CheckForeign(entries[:4]); err != nil {
+		t.Errorf("CheckForeign without foreign files = %v", err)
 	}
 	for _, f := range files[:4] {
 		if b, _ := os.ReadFile(filepath.Join(root, f.Path)); string(b) != string(f.Content) {
