@@ -22,13 +22,6 @@ import (
 // in, the command tree, flag parsing and help. What the commands print and
 // how is in report.go; reading the policy is in load.go.
 
-// Exit codes, shared by every command.
-const (
-	exitOK      = 0
-	exitDiffers = 1 // a check found a difference
-	exitInvalid = 2 // invalid input or failure
-)
-
 // env is everything a command may touch besides the file system: its
 // streams, its randomness, the policy directory and the parts of the
 // machine tests replace. run fills in what a caller leaves zero.
@@ -136,51 +129,6 @@ type command struct {
 }
 
 type runFunc func(e *env, args []string) error
-
-// exitError carries an exit code up to run, with an error to print or
-// none when the command has printed everything already.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e exitError) Error() string {
-	if e.err != nil {
-		return e.err.Error()
-	}
-	return fmt.Sprintf("exit %d", e.code)
-}
-
-// errDiffers reports that a check found a difference (exit 1); the command
-// has already printed what differs.
-var errDiffers = exitError{code: exitDiffers}
-
-// errInvalid reports invalid input whose diagnostics were already printed.
-var errInvalid = exitError{code: exitInvalid}
-
-// differs reports that a check found a difference (exit 1), printing err.
-func differs(err error) error { return exitError{exitDiffers, err} }
-
-// usageError is a mistake on the command line.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-// hintError is a failure with a suggested fix printed on its own line.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e hintError) Error() string { return e.err.Error() }
-func (e hintError) Unwrap() error { return e.err }
-func (e hintError) Hint() string  { return e.hint }
-
-func withHint(err error, format string, args ...any) error {
-	return hintError{err, fmt.Sprintf(format, args...)}
-}
 
 const globalUsage = `keyform manages Nix binary-cache trust as a reviewed policy.
 

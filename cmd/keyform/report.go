@@ -5,7 +5,9 @@ package main
 //   - Standard output carries results: what a script, a pipe or a review
 //     consumes. A public key, a rendered file, a plan, a diff, one status
 //     line per file or key ("created generated/nixos/servers.nix",
-//     "resealed main_1: added carol").
+//     "resealed main_1: added carol"), and the commands to run when they
+//     are the result (apply's daemon restart, publisher setup's flox
+//     setting).
 //
 //   - Everything else goes to standard error: errors, warnings, notes and
 //     progress, each line starting with "keyform:" (warnings with
@@ -14,15 +16,18 @@ package main
 //
 //   - A suggested fix follows the line it is about, on its own line
 //     starting with "hint:"; the next step of a workflow (rotate, retire)
-//     starts with "next:". Both go to standard error.
+//     starts with "next:". Both go to standard error. (init's "next:"
+//     line is on standard output, after its result, as it always was.)
 //
-//   - Policy diagnostics are the exception: schema prints them with their
-//     FILE:LINE:COL and a source snippet, the way HCL and Terraform do.
+//   - Policy diagnostics are the exception to the prefix: schema prints
+//     them with their FILE:LINE:COL and a source snippet, the way HCL and
+//     Terraform do.
 //
 //   - Nothing keyform prints ever holds a secret key.
 //
-// Errors travel up to run as Go errors (withHint adds a hint line, usagef
-// marks a command-line mistake) and are printed once, by exit.
+// Errors travel up to run as Go errors and are printed once, by exit: a
+// hint comes from withHint here or from the domain package that knows the
+// fix (internal/hint); usagef marks a command-line mistake.
 
 import (
 	"errors"
@@ -32,6 +37,58 @@ import (
 
 	"github.com/keyform/keyform/internal/hint"
 )
+
+// Exit codes, shared by every command.
+const (
+	exitOK      = 0
+	exitDiffers = 1 // a check found a difference
+	exitInvalid = 2 // invalid input or failure
+)
+
+// exitError carries an exit code up to run, with an error to print or
+// none when the command has printed everything already.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit %d", e.code)
+}
+
+// errDiffers reports that a check found a difference (exit 1); the command
+// has already printed what differs.
+var errDiffers = exitError{code: exitDiffers}
+
+// errInvalid reports invalid input whose diagnostics were already printed.
+var errInvalid = exitError{code: exitInvalid}
+
+// differs reports that a check found a difference (exit 1), printing err.
+func differs(err error) error { return exitError{exitDiffers, err} }
+
+// usageError is a mistake on the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// hintError is a failure with a suggested fix printed on its own line.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+func (e hintError) Hint() string  { return e.hint }
+
+func withHint(err error, format string, args ...any) error {
+	return hintError{err, fmt.Sprintf(format, args...)}
+}
 
 // printf prints one line of progress or information: "keyform: ...".
 func (e *env) printf(format string, args ...any) {
