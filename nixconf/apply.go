@@ -42,7 +42,7 @@ func (p *ApplyPlan) Changed() bool { return p.Change.Changed() }
 // PlanApply patches the nix.conf c for want and checks the result as Nix
 // will read it. read follows includes (and reads the nix.conf next to a
 // file with another name). A file Nix rejects, or an include it cannot
-// follow, is an error (*HintError, naming PATH:LINE where there is one);
+// follow, is an error (*hint.Error, naming PATH:LINE where there is one);
 // what Patch cannot fix is in the plan's Change.Conflicts.
 func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	f, err := Parse(c.Path, c.Data)

@@ -1,6 +1,8 @@
 package nixconf
 
 import (
+	"github.com/keyform/keyform/internal/hint"
+
 	"bytes"
 	"errors"
 	"os"
@@ -11,13 +13,13 @@ import (
 	"time"
 )
 
-func hintOf(t *testing.T, err error) (msg, hint string) {
+func hintOf(t *testing.T, err error) (msg, fix string) {
 	t.Helper()
-	var he *HintError
+	var he *hint.Error
 	if !errors.As(err, &he) {
 		t.Fatalf("error %v (%T) has no hint", err, err)
 	}
-	return he.Err.Error(), he.Hint
+	return he.Err.Error(), he.Fix
 }
 
 func write(t *testing.T, path, data string) {

@@ -23,7 +23,7 @@ func (h Host) InStore(p string) bool {
 // file to write: path itself, or the file a symlink leads to. It refuses a
 // file in the Nix store or a symlink into it (NixOS and nix-darwin generate
 // those), a symlink that leads nowhere and anything but a regular file. A
-// missing file is fine: apply creates it. Refusals are *HintError.
+// missing file is fine: apply creates it. Refusals are *hint.Error.
 func (h Host) CheckConfFile(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {

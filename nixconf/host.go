@@ -1,6 +1,8 @@
 package nixconf
 
 import (
+	"github.com/keyform/keyform/internal/hint"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -78,14 +80,6 @@ func hostFromEnv(getenv func(string) string) Host {
 	return h
 }
 
-// HintError is a failure or refusal with what to do about it, which the
-// CLI prints on a "hint:" line.
-type HintError struct {
-	Err  error
-	Hint string
-}
-
-func (e *HintError) Error() string { return e.Err.Error() }
-func (e *HintError) Unwrap() error { return e.Err }
-
-func withHint(err error, hint string) error { return &HintError{Err: err, Hint: hint} }
+// withHint attaches what to do about a failure or refusal, which the CLI
+// prints on a "hint:" line (internal/hint).
+func withHint(err error, fix string) error { return hint.Wrap(err, "%s", fix) }

@@ -62,11 +62,8 @@ func (h Host) PlanRestart(path string) *Restart {
 // Advise writes to w what to do about the daemon. With run set (apply
 // --restart) and commands to run, it runs them with the Host's Run instead
 // of listing them, each after a "running:" line, and stops at the first
-// failure (a *HintError).
+// failure (a *hint.Error).
 func (r *Restart) Advise(w io.Writer, run bool) error {
-	if r.UserFile {
-		fmt.Fprintf(w, "note: %s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users\n", r.Path)
-	}
 	switch {
 	case !r.Daemon:
 		fmt.Fprintf(w, "single-user install (no Nix daemon at %s): no restart needed, Nix reads the file at every start\n", r.Socket)

@@ -89,8 +89,7 @@ func TestRestartAdvise(t *testing.T) {
 	}
 
 	out, err = advise(h, "/home/ann/.config/nix/nix.conf", true)
-	want = "note: /home/ann/.config/nix/nix.conf is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users\n" +
-		"running: launchctl kickstart -k system/org.nixos.nix-daemon\n" +
+	want = "running: launchctl kickstart -k system/org.nixos.nix-daemon\n" +
 		"running: launchctl kickstart -k system/org.nixos.nix-daemon\n"
 	if err != nil || out != want || len(ran) != 2 {
 		t.Errorf("run:\n%s%v, ran %q\nwant:\n%s", out, err, ran, want)

@@ -3,8 +3,9 @@
 // keys, what happens to each key and catalog, and which changes are risky.
 //
 // Compare is a pure function of two policy.Policy values; Text, Markdown and
-// JSON render the result. Nothing here reads files or HCL, and nothing here
-// can print a secret: a policy holds only public keys and fingerprints.
+// JSON render the result. Nothing here reads HCL, and the only files read
+// are the records of sealed keys (SealNotes); nothing here can print a
+// secret: a policy holds only public keys and fingerprints.
 //
 // The JSON form is a stable interface (see docs/plan.md): "version" is 1,
 // fields are only ever added, and every list is present (possibly empty).

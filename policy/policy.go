@@ -241,3 +241,44 @@ func (p *Policy) Publisher(label string) *Publisher {
 	}
 	return nil
 }
+
+// TrustingDirectly returns the targets whose trust list names k itself
+// (key.LABEL), not only its catalog, in target order. Retiring k needs
+// them to drop it first: a retired key may not be trusted.
+func (p *Policy) TrustingDirectly(k *Key) []*Target {
+	ref := Ref{Type: "key", Label: k.Label}
+	var ts []*Target
+	for _, t := range p.Targets {
+		if slices.Contains(t.Trust, ref) {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// LastActive reports whether k is the only active key of its catalog, so
+// that retiring it leaves the catalog's caches trusted nowhere. A key
+// without a catalog is never the last of one.
+func (p *Policy) LastActive(k *Key) bool {
+	if k.Catalog == "" {
+		return false
+	}
+	for _, o := range p.Keys {
+		if o != k && o.Catalog == k.Catalog && o.State == Active {
+			return false
+		}
+	}
+	return true
+}
+
+// TrustedBy maps each key to the IDs of the targets trusting it, in target
+// order, in one pass over the targets.
+func (p *Policy) TrustedBy() map[*Key][]string {
+	m := map[*Key][]string{}
+	for _, t := range p.Targets {
+		for _, k := range t.Keys {
+			m[k] = append(m[k], t.ID())
+		}
+	}
+	return m
+}

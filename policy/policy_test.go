@@ -43,3 +43,53 @@ func TestLookups(t *testing.T) {
 		t.Error("Target lookup")
 	}
 }
+
+// TestRetireRules: what retire checks before it edits the policy.
+func TestRetireRules(t *testing.T) {
+	a1 := &Key{Label: "a1", Catalog: "a", State: Active}
+	a2 := &Key{Label: "a2", Catalog: "a", State: Retired}
+	b1 := &Key{Label: "b1", Catalog: "b", State: Active}
+	b2 := &Key{Label: "b2", Catalog: "b", State: Active}
+	loose := &Key{Label: "loose", State: Active}
+	p := &Policy{
+		Keys: []*Key{a1, a2, b1, b2, loose},
+		Targets: []*Target{
+			{Kind: NixOS, Label: "cat", Trust: []Ref{{"catalog", "a"}}},
+			{Kind: NixConf, Label: "direct", Trust: []Ref{{"catalog", "b"}, {"key", "a1"}}},
+			{Kind: Darwin, Label: "both", Trust: []Ref{{"key", "a1"}, {"key", "b2"}}},
+		},
+	}
+	var ids []string
+	for _, t := range p.TrustingDirectly(a1) {
+		ids = append(ids, t.ID())
+	}
+	if len(ids) != 2 || ids[0] != "nixconf.direct" || ids[1] != "darwin.both" {
+		t.Errorf("TrustingDirectly(a1) = %v; a catalog reference is not direct", ids)
+	}
+	if got := p.TrustingDirectly(b1); len(got) != 0 {
+		t.Errorf("TrustingDirectly(b1) = %v, want none", got)
+	}
+	for _, tt := range []struct {
+		k    *Key
+		want bool
+	}{{a1, true}, {b1, false}, {loose, false}} {
+		if got := p.LastActive(tt.k); got != tt.want {
+			t.Errorf("LastActive(%s) = %v, want %v", tt.k.Label, got, tt.want)
+		}
+	}
+}
+
+func TestTrustedBy(t *testing.T) {
+	k1, k2, k3 := &Key{Label: "k1"}, &Key{Label: "k2"}, &Key{Label: "k3"}
+	p := &Policy{Keys: []*Key{k1, k2, k3}, Targets: []*Target{
+		{Kind: NixOS, Label: "a", Keys: []*Key{k1, k2}},
+		{Kind: NixConf, Label: "b", Keys: []*Key{k2}},
+	}}
+	m := p.TrustedBy()
+	if got := m[k2]; len(got) != 2 || got[0] != "nixos.a" || got[1] != "nixconf.b" {
+		t.Errorf("TrustedBy()[k2] = %v", got)
+	}
+	if len(m[k1]) != 1 || m[k3] != nil {
+		t.Errorf("TrustedBy() = %v", m)
+	}
+}

@@ -1,8 +1,9 @@
 // Package render turns a resolved policy into the files keyform writes, one
 // per target: a NixOS or nix-darwin module (render/nixos), a home-manager
-// module (render/homemanager) or a nix.conf snippet (render/nixconf).
+// module (render/homemanager) or a nix.conf snippet (render/nixconf); and,
+// with All, the Flox setup of each publisher (render/flox).
 // Rendering is pure and deterministic: the same policy gives the same bytes,
-// whatever the order of its files and blocks. Writing is the caller's job.
+// whatever the order of its files and blocks. Writing is render/outdir's job.
 package render
 
 import (
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/render/homemanager"
 	"github.com/keyform/keyform/render/nixconf"
 	"github.com/keyform/keyform/render/nixos"
@@ -88,52 +90,134 @@ func Files(p *policy.Policy, o Options, ids []string) ([]File, error) {
 	want := map[string]bool{}
 	for _, id := range ids {
 		if p.Target(id) == nil {
-			valid := make([]string, len(p.Targets))
-			for i, t := range p.Targets {
-				valid[i] = t.ID()
-			}
-			return nil, &UnknownTargetError{ID: id, Valid: valid}
+			return nil, unknownTarget(p, id)
 		}
 		want[id] = true
 	}
-	outDir := o.OutputDir
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
+	outDir := outputDir(p, o)
+	if err := checkPaths(targetPaths(p, outDir)); err != nil {
+		return nil, err
 	}
-	if outDir == "" {
-		outDir = policy.DefaultSettings.OutputDir
-	}
-	// Case-insensitive, because on macOS's default file system two paths
-	// that differ only in case are one file.
-	owner := map[string]*policy.Target{}
 	var todo []*policy.Target
-	var paths []string
 	for _, t := range p.Targets {
-		pth := Path(t, outDir)
-		fold := strings.ToLower(pth)
-		if prev, dup := owner[fold]; dup {
-			prevPath := Path(prev, outDir)
-			if prevPath == pth {
-				return nil, fmt.Errorf("targets %s and %s both render to %s; give one of them its own output", prev.ID(), t.ID(), pth)
-			}
-			return nil, fmt.Errorf("targets %s and %s render to %s and %s, which are one file on case-insensitive file systems such as macOS's; give one of them its own output", prev.ID(), t.ID(), prevPath, pth)
-		}
-		owner[fold] = t
-		paths = append(paths, pth)
-		if len(want) > 0 && !want[t.ID()] {
-			continue
-		}
-		todo = append(todo, t)
-	}
-	// A target's file cannot also be a directory holding another's.
-	for _, pth := range paths {
-		for dir := path.Dir(pth); dir != "." && dir != "/" && dir != path.Dir(dir); dir = path.Dir(dir) {
-			if t, ok := owner[strings.ToLower(dir)]; ok {
-				return nil, fmt.Errorf("target %s renders to %s, which target %s needs as a directory for %s; give one of them another output", t.ID(), Path(t, outDir), owner[strings.ToLower(pth)].ID(), pth)
-			}
+		if len(want) == 0 || want[t.ID()] {
+			todo = append(todo, t)
 		}
 	}
 	return renderAll(p, o, outDir, todo)
+}
+
+// All renders everything "keyform render" writes: every target's file, in
+// policy order, then the Flox setup of each publisher with flox = true
+// (render/flox; File.Target is "publisher.LABEL"). It fails without
+// rendering any target when two of these files collide.
+func All(p *policy.Policy, o Options) ([]File, error) {
+	outDir := outputDir(p, o)
+	fx, err := flox.Files(p, flox.Options{Source: o.Source, OutputDir: outDir})
+	if err != nil {
+		return nil, err
+	}
+	paths := targetPaths(p, outDir)
+	for _, f := range fx {
+		paths = append(paths, placed{owner: "the Flox setup of publisher " + f.Publisher, path: f.Path, flox: true})
+	}
+	if err := checkPaths(paths); err != nil {
+		return nil, err
+	}
+	files, err := renderAll(p, o, outDir, p.Targets)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fx {
+		files = append(files, File{Target: "publisher." + f.Publisher, Path: f.Path, Content: f.Content})
+	}
+	return files, nil
+}
+
+// Select picks the files of the targets named by ids out of files (as All
+// returns them), in the order of files, or fails with an
+// *UnknownTargetError.
+func Select(p *policy.Policy, files []File, ids []string) ([]File, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		if p.Target(id) == nil {
+			return nil, unknownTarget(p, id)
+		}
+		want[id] = true
+	}
+	var picked []File
+	for _, f := range files {
+		if want[f.Target] {
+			picked = append(picked, f)
+		}
+	}
+	return picked, nil
+}
+
+func unknownTarget(p *policy.Policy, id string) error {
+	valid := make([]string, len(p.Targets))
+	for i, t := range p.Targets {
+		valid[i] = t.ID()
+	}
+	return &UnknownTargetError{ID: id, Valid: valid}
+}
+
+func outputDir(p *policy.Policy, o Options) string {
+	switch {
+	case o.OutputDir != "":
+		return o.OutputDir
+	case p.Settings.OutputDir != "":
+		return p.Settings.OutputDir
+	}
+	return policy.DefaultSettings.OutputDir
+}
+
+// placed is a file's path and who renders it, for checkPaths.
+type placed struct {
+	owner string // "target nixos.a" or "the Flox setup of publisher ci"
+	id    string // the target ID, "" for a Flox file
+	path  string
+	flox  bool
+}
+
+func targetPaths(p *policy.Policy, outDir string) []placed {
+	paths := make([]placed, len(p.Targets))
+	for i, t := range p.Targets {
+		paths[i] = placed{owner: "target " + t.ID(), id: t.ID(), path: Path(t, outDir)}
+	}
+	return paths
+}
+
+// checkPaths is the one collision check of rendered files: no two files
+// at the same path, case-insensitively, because on macOS's default file
+// system two paths that differ only in case are one file; and no file
+// where another needs a directory.
+func checkPaths(paths []placed) error {
+	byFold := map[string]placed{}
+	for _, f := range paths {
+		fold := strings.ToLower(f.path)
+		prev, dup := byFold[fold]
+		switch {
+		case !dup:
+			byFold[fold] = f
+		case f.flox && !prev.flox:
+			return fmt.Errorf("%s and %s both render to %s; give the target another output", prev.owner, f.owner, f.path)
+		case prev.path == f.path && !f.flox:
+			return fmt.Errorf("targets %s and %s both render to %s; give one of them its own output", prev.id, f.id, f.path)
+		case !f.flox:
+			return fmt.Errorf("targets %s and %s render to %s and %s, which are one file on case-insensitive file systems such as macOS's; give one of them its own output", prev.id, f.id, prev.path, f.path)
+		default:
+			return fmt.Errorf("%s and %s both render to %s", prev.owner, f.owner, f.path)
+		}
+	}
+	for _, f := range paths {
+		for dir := path.Dir(f.path); dir != "." && dir != "/" && dir != path.Dir(dir); dir = path.Dir(dir) {
+			if d, ok := byFold[strings.ToLower(dir)]; ok {
+				return fmt.Errorf("%s renders to %s, which %s needs as a directory for %s; give one of them another output", d.owner, d.path, f.owner, f.path)
+			}
+		}
+	}
+	return nil
 }
 
 // renderAll renders targets concurrently, one worker per CPU, and returns

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -20,8 +16,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func applyCommand() *command {
+	return &command{
 		name:  "apply",
 		args:  "TARGET [--file PATH] [--dry-run] [--backup] [--restart]",
 		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
@@ -50,7 +46,7 @@ file again; --restart runs it.`,
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
 			return func(e *env, args []string) error { return runApply(e, o, args) }
 		},
-	})
+	}
 }
 
 type applyOpts struct {
@@ -58,30 +54,11 @@ type applyOpts struct {
 	dryRun, backup, restart bool
 }
 
-// Hooks for tests: the test binary sets them from KEYFORM_TEST_* variables
-// (see main_test.go); the real binary never reads those. nixconf gets them
-// as fields of its Host (see host).
-var (
-	// goos decides which daemon restart command to print.
-	goos = runtime.GOOS
-	// geteuid decides whether printed commands need sudo.
-	geteuid = os.Geteuid
-	// runCommand runs a restart command.
-	runCommand = func(e *env, argv []string) error {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = e.stderr, e.stderr
-		return cmd.Run()
-	}
-	// applyPause holds apply between reading and writing the file, so a
-	// test can prove that concurrent applies serialise.
-	applyPause time.Duration
-)
-
-// host describes this machine to nixconf, through the test hooks.
+// host describes this machine to nixconf, through env's test seams.
 func host(e *env) nixconf.Host {
 	h := nixconf.LocalHost()
-	h.GOOS, h.EUID = goos, geteuid()
-	h.Run = func(argv []string) error { return runCommand(e, argv) }
+	h.GOOS, h.EUID = e.sys.goos, e.sys.geteuid()
+	h.Run = func(argv []string) error { return e.sys.runCommand(e, argv) }
 	return h
 }
 
@@ -93,36 +70,36 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(p, args[0])
+	t, err := findTarget(p, args[0])
 	if err != nil {
 		return err
 	}
 	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", applyInstead(t))
+		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", rolloutHint(t))
 	}
 	if err := checkPublicKeys(t); err != nil {
 		return err
 	}
 	path := t.Path
 	if o.file != "" {
-		path = o.file
+		path = e.path(o.file)
 	}
 	h := host(e)
 	real, err := h.CheckConfFile(path)
 	if err != nil {
-		return hinted(err)
+		return err
 	}
 	if real != path {
-		fmt.Fprintf(e.stderr, "keyform: %s is a symlink to %s; editing %s\n", path, real, real)
+		e.printf("%s is a symlink to %s; editing %s", path, real, real)
 	}
 	c, err := h.OpenConf(path, real, !o.dryRun)
 	if err != nil {
-		return hinted(err)
+		return err
 	}
 	defer c.Close()
 	plan, err := nixconf.PlanApply(c, wantOf(t), os.ReadFile)
 	if err != nil {
-		return hinted(err)
+		return err
 	}
 	if err := printPlanProblems(e, plan); err != nil {
 		return err
@@ -135,7 +112,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		e.stdout.Write(diff.Diff(path, plan.Old, path+" (keyform apply)", plan.New))
 		return errDiffers
 	}
-	time.Sleep(applyPause)
+	time.Sleep(e.sys.applyPause)
 	backup, err := c.Write(plan.New, o.backup)
 	if err != nil {
 		return err
@@ -144,7 +121,11 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if backup != "" {
 		fmt.Fprintf(e.stdout, "previous version kept in %s\n", backup)
 	}
-	return hinted(h.PlanRestart(path).Advise(e.stdout, o.restart))
+	r := h.PlanRestart(path)
+	if r.UserFile {
+		e.notef("%s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users", path)
+	}
+	return r.Advise(e.stdout, o.restart)
 }
 
 // printPlanProblems prints why apply refuses the plan (and fails), or the
@@ -152,71 +133,24 @@ func runApply(e *env, o applyOpts, args []string) error {
 func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
 	if plan.Refused() {
 		for _, c := range plan.Change.Conflicts {
-			fmt.Fprintf(e.stderr, "keyform: %s\n", c)
+			e.printf("%s", c)
 			if c.Hint != "" {
-				fmt.Fprintf(e.stderr, "hint: %s\n", c.Hint)
+				e.hintf("%s", c.Hint)
 			}
 		}
-		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", plan.Path, plan.Want.Target)
+		e.printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
 		return errInvalid
 	}
 	for _, n := range plan.Change.Notes {
-		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
+		e.notef("%s", n)
 	}
 	for _, w := range plan.Warnings {
-		fmt.Fprintf(e.stderr, "keyform: warning: %s\n", w.Msg)
+		e.warnf("%s", w.Msg)
 		if w.Hint != "" {
-			fmt.Fprintf(e.stderr, "hint: %s\n", w.Hint)
+			e.hintf("%s", w.Hint)
 		}
 	}
 	return nil
-}
-
-// hinted turns nixconf's errors with a hint into the CLI's.
-func hinted(err error) error {
-	var he *nixconf.HintError
-	if errors.As(err, &he) {
-		return withHint(he.Err, "%s", he.Hint)
-	}
-	return err
-}
-
-// resolveTarget finds a target by ID ("nixconf.ci") or by a label that
-// only one target has.
-func resolveTarget(p *policy.Policy, arg string) (*policy.Target, error) {
-	if t := p.Target(arg); t != nil {
-		return t, nil
-	}
-	var found []*policy.Target
-	for _, t := range p.Targets {
-		if t.Label == arg {
-			found = append(found, t)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], nil
-	}
-	ids := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		ids[i] = t.ID()
-	}
-	if len(found) > 1 {
-		return nil, withHint(fmt.Errorf("%q names more than one target", arg), "name it with its kind: %s", strings.Join(ids, ", "))
-	}
-	return nil, withHint(fmt.Errorf("no target %q in the policy", arg), "targets: %s", strings.Join(ids, ", "))
-}
-
-// applyInstead says how a non-nixconf target reaches its machines.
-func applyInstead(t *policy.Target) string {
-	switch t.Kind {
-	case policy.NixOS:
-		return "run \"keyform render\", import the generated module in the NixOS configuration and run \"nixos-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.Darwin:
-		return "run \"keyform render\", import the generated module in the nix-darwin configuration and run \"darwin-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.HomeManager:
-		return "run \"keyform render\", import the generated module in the home-manager configuration and run \"home-manager switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	}
-	return "declare a nixconf target for machines whose nix.conf keyform should edit"
 }
 
 // wantOf is what the target needs from a nix.conf, with the policy's

@@ -1,20 +1,19 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func checkCommand() *command {
+	return &command{
 		name:  "check",
 		args:  "[-o DIR]",
 		short: "check that the generated files match the policy (for CI)",
@@ -30,7 +29,7 @@ pre-commit hooks run.`,
 			outDir := fs.String("o", "", "compare with `DIR` instead of the policy's output_dir")
 			return func(e *env, args []string) error { return runCheck(e, *outDir, args) }
 		},
-	})
+	}
 }
 
 func runCheck(e *env, outDir string, args []string) error {
@@ -41,31 +40,31 @@ func runCheck(e *env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := renderPolicy(p, outDir, nil)
+	outDir, all, err := renderAll(e, p, outDir)
 	if err != nil {
 		return err
 	}
-	if err := r.findStale(); err != nil {
+	stale, err := outdir.Stale(e.dir, outDir, all)
+	if err != nil {
+		return err
+	}
+	entries, err := outdir.Compare(e.dir, all)
+	if err != nil {
 		return err
 	}
 	bad := 0
-	for _, f := range r.all {
-		old, _, err := readExisting(filepath.FromSlash(f.Path))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+	for _, f := range entries {
+		switch f.Status {
+		case outdir.Created:
 			bad++
 			e.stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
-		case err != nil:
-			return err
-		default:
-			if d := diff.Diff(f.Path+" (on disk)", old, f.Path+" (rendered)", f.Content); d != nil {
-				bad++
-				e.stdout.Write(d)
-			}
+		case outdir.Updated, outdir.Foreign:
+			bad++
+			e.stdout.Write(diff.Diff(f.Path+" (on disk)", f.Old, f.Path+" (rendered)", f.Content))
 		}
 	}
-	for _, s := range r.stale {
-		old, err := os.ReadFile(filepath.FromSlash(s))
+	for _, s := range stale {
+		old, err := os.ReadFile(e.path(filepath.FromSlash(s)))
 		if err != nil {
 			return err
 		}
@@ -73,14 +72,12 @@ func runCheck(e *env, outDir string, args []string) error {
 		e.stdout.Write(diff.Diff(s+" (stale)", old, s+" (no target renders it)", nil))
 	}
 	if bad > 0 {
-		fmt.Fprintf(e.stderr, "keyform: %s out of date under %s\n", plural(bad, "generated file is", "generated files are"), r.outDir)
 		hint := `run "keyform render"`
-		if len(r.stale) > 0 {
+		if len(stale) > 0 {
 			hint = `run "keyform render --prune"`
 		}
-		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
-		return errDiffers
+		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(bad, "generated file is", "generated files are"), outDir), "%s", hint))
 	}
-	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(r.all), "generated file is", "generated files are"), r.outDir)
+	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(all), "generated file is", "generated files are"), outDir)
 	return nil
 }

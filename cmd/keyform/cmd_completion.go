@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-func init() {
-	register(&command{
+func completionCommand() *command {
+	return &command{
 		name:  "completion",
 		args:  "bash",
 		short: "print a shell completion script",
@@ -17,7 +17,7 @@ func init() {
 or save it under /etc/bash_completion.d/. zsh users can load it after
 "autoload -U bashcompinit && bashcompinit".`,
 		setup: func(*flag.FlagSet) runFunc { return runCompletion },
-	})
+	}
 }
 
 func runCompletion(e *env, args []string) error {
@@ -26,7 +26,7 @@ func runCompletion(e *env, args []string) error {
 	}
 	top := map[string]bool{}
 	groups := map[string][]string{}
-	for _, c := range commands {
+	for _, c := range commandTable() {
 		g, sub, nested := strings.Cut(c.name, " ")
 		top[g] = true
 		if nested {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -14,8 +14,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func fmtCommand() *command {
+	return &command{
 		name:  "fmt",
 		args:  "[-check] [-diff] [FILE...]",
 		short: "rewrite policy files in canonical HCL style",
@@ -30,14 +30,14 @@ With -diff, the changes are printed as unified diffs.`,
 			showDiff := fs.Bool("diff", false, "print a unified diff of the changes")
 			return func(e *env, args []string) error { return runFmt(e, *check, *showDiff, args) }
 		},
-	})
+	}
 }
 
 func runFmt(e *env, check, showDiff bool, args []string) error {
 	files := args
 	if len(files) == 0 {
 		var err error
-		files, err = filepath.Glob("*.hcl")
+		files, err = fs.Glob(os.DirFS(e.path(".")), "*.hcl")
 		if err != nil {
 			return err
 		}
@@ -48,7 +48,7 @@ func runFmt(e *env, check, showDiff bool, args []string) error {
 	sort.Strings(files)
 	invalid, changed := false, false
 	for _, name := range files {
-		src, err := os.ReadFile(name)
+		src, err := os.ReadFile(e.path(name))
 		if err != nil {
 			return err
 		}
@@ -67,11 +67,11 @@ func runFmt(e *env, check, showDiff bool, args []string) error {
 			e.stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
 		}
 		if !check {
-			fi, err := os.Stat(name)
+			fi, err := os.Stat(e.path(name))
 			if err != nil {
 				return err
 			}
-			if err := atomicfile.WriteFile(name, out, fi.Mode().Perm()); err != nil {
+			if err := atomicfile.WriteFile(e.path(name), out, fi.Mode().Perm()); err != nil {
 				return err
 			}
 		}

@@ -1,23 +1,20 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 
-	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func keygenCommand() *command {
+	return &command{
 		name:  "keygen",
 		args:  "[--replace] [KEY...] | --name NAME --secret-out ABSPATH [--public-out PATH]",
 		short: "generate Nix signing key pairs",
@@ -42,7 +39,7 @@ The standalone form needs no policy:
 			fs.StringVar(&o.publicOut, "public-out", "", "standalone: `path` for the public key (also printed)")
 			return func(e *env, args []string) error { return runKeygen(e, o, args) }
 		},
-	})
+	}
 }
 
 type keygenOpts struct {
@@ -69,14 +66,14 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 			}
 		}
 		if len(todo) == 0 {
-			fmt.Fprintln(e.stderr, "keyform: every key already has a public key; nothing to generate")
+			e.printf("every key already has a public key; nothing to generate")
 			return nil
 		}
 	}
 	for _, label := range args {
-		k := p.Key(label)
-		if k == nil {
-			return withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
+		k, err := findKey(p, label)
+		if err != nil {
+			return err
 		}
 		if !slices.Contains(todo, k) {
 			todo = append(todo, k)
@@ -92,59 +89,22 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 	return generateKeys(e, todo)
 }
 
-// generateKeys generates a key pair for each key in three steps, so that a
-// thousand keys take one durability barrier instead of thousands of fsyncs:
-// every secret is written (0600, never replacing a file), then all are made
-// durable at once (atomicfile.Durable), then the public keys are written.
-// A public key therefore never exists without its durable secret. Public
-// keys are not fsynced: "keyform pubkey" derives one from its secret, and
-// keygen's hint says so if a crash loses one. On failure, the secrets whose
-// public keys were not written are removed, since they would block a retry.
+// generateKeys generates a key pair for each key and writes both halves
+// (secretfile.CreatePairs: secrets first, durable, then public keys).
 func generateKeys(e *env, todo []*policy.Key) error {
-	sks := make([]*keys.SecretKey, len(todo))
+	pairs := make([]secretfile.Pair, len(todo))
 	for i, k := range todo {
 		sk, err := keys.Generate(k.Name, e.rand)
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		sks[i] = sk
+		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: e.path(k.PublicKeyFile)}
 	}
-	written := 0 // secrets of todo[:written] are on disk
-	published := 0
-	defer func() {
-		for _, k := range todo[published:written] {
-			os.Remove(k.PrivateKeyPath)
-		}
-	}()
-	dirs := map[string]bool{}
-	secrets := make([]string, len(todo))
-	for i, k := range todo {
-		if err := writeSecretKey(e, k.PrivateKeyPath, sks[i], dirs, false); err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		written++
-		secrets[i] = k.PrivateKeyPath
-	}
-	if err := atomicfile.Durable(secrets...); err != nil {
-		return err
-	}
-	for i, k := range todo {
-		pub := sks[i].Public().String()
-		pubPath := k.PublicKeyFile
-		if dir := filepath.Dir(pubPath); !dirs[dir] {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("key %s: %w", k.Label, err)
-			}
-			dirs[dir] = true
-		}
-		if err := atomicfile.Write(pubPath, []byte(pub+"\n"), atomicfile.Options{Perm: 0o644, NoSync: true}); err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		published++
-		fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", k.Label, k.PrivateKeyPath, pubPath)
-		fmt.Fprintln(e.stdout, pub)
-	}
-	return nil
+	return secretWriter(e, false).CreatePairs(pairs, func(i int) {
+		k := todo[i]
+		e.printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
+		fmt.Fprintln(e.stdout, pairs[i].Secret.Public().String())
+	})
 }
 
 func checkKeygen(p *policy.Policy, k *policy.Key, replace bool) error {
@@ -180,92 +140,20 @@ func keygenStandalone(e *env, o keygenOpts) error {
 		return err
 	}
 	if o.publicOut != "" {
-		if _, err := os.Lstat(o.publicOut); err == nil {
+		if _, err := os.Lstat(e.path(o.publicOut)); err == nil {
 			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
 		}
 	}
-	if err := writeSecretKey(e, o.secretOut, sk, nil, true); err != nil {
+	if err := secretWriter(e, true).Create(o.secretOut, sk); err != nil {
 		return err
 	}
 	pub := sk.Public().String()
 	if o.publicOut != "" {
-		if err := os.WriteFile(o.publicOut, []byte(pub+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(e.path(o.publicOut), []byte(pub+"\n"), 0o644); err != nil {
 			os.Remove(o.secretOut)
 			return err
 		}
 	}
 	fmt.Fprintln(e.stdout, pub)
-	return nil
-}
-
-// writeSecretKey creates path with mode 0600, refusing to replace anything,
-// and writes the secret exactly as nix key generate-secret prints it; with
-// sync, it also fsyncs it. dirs, when not nil, holds directories already
-// created (and checked), so that many keys in one directory do not repeat
-// the work or the warning.
-func writeSecretKey(e *env, path string, sk *keys.SecretKey, dirs map[string]bool, sync bool) error {
-	dir := filepath.Dir(path)
-	if !dirs[dir] {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(e.stderr, "keyform: warning: %s is readable by others (mode %04o); consider chmod 700\n", dir, fi.Mode().Perm())
-		}
-		if dirs != nil {
-			dirs[dir] = true
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", path)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(sk.Encode())
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// pubkeyInputError explains a pubkey input problem without echoing input.
-func pubkeyInputError(err error) error {
-	return withHint(fmt.Errorf("standard input is not a Nix secret key: %w", err),
-		"pipe a secret key file in: keyform pubkey < /path/to/key.sec")
-}
-
-func init() {
-	register(&command{
-		name:  "pubkey",
-		args:  "< SECRETFILE",
-		short: "print the public key of a secret key read from stdin",
-		long: `Reads a Nix secret key ("NAME:BASE64") from standard input and prints its
-public key, like "nix key convert-secret-to-public" (plus a newline).`,
-		setup: func(*flag.FlagSet) runFunc { return runPubkey },
-	})
-}
-
-func runPubkey(e *env, args []string) error {
-	if len(args) > 0 {
-		return usagef("pubkey takes no arguments; it reads the secret key from standard input")
-	}
-	b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<16))
-	if err != nil {
-		return err
-	}
-	sk, err := keys.ParseSecretKey(string(b))
-	if err != nil {
-		return pubkeyInputError(err)
-	}
-	fmt.Fprintln(e.stdout, sk.Public().String())
 	return nil
 }

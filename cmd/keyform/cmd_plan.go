@@ -1,22 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
-	"github.com/keyform/keyform/seal"
 )
 
-func init() {
-	register(&command{
+func planCommand() *command {
+	return &command{
 		name:  "plan",
 		args:  "[--base REV | --base-dir DIR] [--format text|markdown|json] [--exit-code]",
 		short: "show which machines gain or lose trust in which keys, and the risks",
@@ -49,7 +48,7 @@ git diff --exit-code; without it, 0 either way. 2 is an error.`,
 			fs.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when the plan has changes")
 			return func(e *env, args []string) error { return runPlan(e, o, args) }
 		},
-	})
+	}
 }
 
 type planOpts struct {
@@ -64,33 +63,22 @@ func runPlan(e *env, o planOpts, args []string) error {
 	if o.base != "" && o.baseDir != "" {
 		return usagef("plan: --base and --base-dir exclude each other")
 	}
-	var render func(*plan.Plan) []byte
-	switch o.format {
-	case "text":
-		render = (*plan.Plan).Text
-	case "markdown", "md":
-		render = (*plan.Plan).Markdown
-	case "json":
-		render = (*plan.Plan).JSON
-	default:
+	format, ok := map[string]func(*plan.Plan) []byte{
+		"text": (*plan.Plan).Text, "markdown": (*plan.Plan).Markdown, "md": (*plan.Plan).Markdown, "json": (*plan.Plan).JSON,
+	}[o.format]
+	if !ok {
 		return usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	baseName := o.baseDir
-	if o.baseDir == "" {
-		if o.base == "" {
-			o.base = "HEAD"
-		}
-		baseName = o.base
-	}
+	baseName := cmp.Or(o.baseDir, o.base, "HEAD")
 	// The base loads while the head does: loading is mostly parsing, on
 	// every core, but each load also has a long single-threaded part. Its
 	// messages are printed after the head's, as if loaded in turn.
 	baseDone := make(chan baseLoad, 1)
 	go func() {
 		if o.baseDir != "" {
-			baseDone <- openBaseDir(o.baseDir)
+			baseDone <- openBaseDir(e, o.baseDir)
 		} else {
-			baseDone <- openBaseRev(o.base)
+			baseDone <- openBaseRev(e, baseName)
 		}
 	}()
 	head, err := loadPolicy(e, schema.Options{})
@@ -104,12 +92,12 @@ func runPlan(e *env, o planOpts, args []string) error {
 	}
 	p := plan.Compare(base, head)
 	p.Base, p.Head = baseName, "working tree"
-	notes, err := resealNotes(head)
+	notes, err := plan.SealNotes(os.DirFS(e.path(".")), head)
 	if err != nil {
 		return err
 	}
 	p.AddNotes(notes...)
-	if _, err := e.stdout.Write(render(p)); err != nil {
+	if _, err := e.stdout.Write(format(p)); err != nil {
 		return err
 	}
 	if o.exitCode && p.Changed {
@@ -137,15 +125,15 @@ func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
 	case bl.err != nil:
 		return nil, bl.err
 	case bl.empty != "":
-		fmt.Fprintf(e.stderr, "keyform: no policy files in %s; everything is new\n", bl.empty)
+		e.printf("no policy files in %s; everything is new", bl.empty)
 		return nil, nil
 	}
 	return loadBase(e, bl.res, bl.name)
 }
 
 // openBaseRev loads the policy directory as it was at a git revision.
-func openBaseRev(rev string) baseLoad {
-	tree, err := gitfs.Open(".", rev)
+func openBaseRev(e *env, rev string) baseLoad {
+	tree, err := gitfs.Open(e.path("."), rev)
 	switch {
 	case errors.Is(err, gitfs.ErrNotRepository):
 		return baseLoad{err: withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")}
@@ -161,14 +149,14 @@ func openBaseRev(rev string) baseLoad {
 	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
 		return baseLoad{empty: tree.Display}
 	}
-	return baseLoad{res: schema.LoadFS(tree, tree.Display, loadOptions(baseOptions)), name: rev}
+	return baseLoad{res: schema.LoadFS(tree, tree.Display, loadOptions(e, baseOptions)), name: rev}
 }
 
-func openBaseDir(dir string) baseLoad {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+func openBaseDir(e *env, dir string) baseLoad {
+	if fi, err := os.Stat(e.path(dir)); err != nil || !fi.IsDir() {
 		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
 	}
-	return baseLoad{res: schema.Load(dir, loadOptions(baseOptions)), name: dir}
+	return baseLoad{res: loadDir(e, dir, dir, baseOptions), name: dir}
 }
 
 // loadBase reports a base that does not load; its warnings are not this
@@ -180,27 +168,4 @@ func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
 	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
 		"fix it there first, or compare against another revision with --base REV")
-}
-
-// resealNotes reports keys whose sealed files in the working tree no longer
-// match the recipients the policy gives them, so a reviewer sees that the
-// pull request forgot "keyform reseal". Nothing is decrypted.
-func resealNotes(head *policy.Policy) ([]plan.Note, error) {
-	var notes []plan.Note
-	fsys := os.DirFS(".")
-	for _, k := range head.Keys {
-		st, err := seal.Check(fsys, head, k)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: reading its sealed file: %w", k.Label, err)
-		}
-		switch st.State {
-		case seal.Missing, seal.Stale, seal.Orphaned:
-			msg := fmt.Sprintf("the sealed private key is %s (%s): run keyform reseal %s and commit the result.", st.State, st.Change(), k.Label)
-			if lost := st.LostAccess(); len(lost) > 0 {
-				msg += fmt.Sprintf(" Resealing shuts out %s, who had the private key: rotate it too (keyform rotate %s).", strings.Join(lost, ", "), k.Label)
-			}
-			notes = append(notes, plan.Note{Level: plan.Warning, Code: "reseal_needed", Subject: "key." + k.Label, Message: msg})
-		}
-	}
-	return notes, nil
 }

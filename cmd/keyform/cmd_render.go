@@ -1,28 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/keyform/keyform/internal/atomicfile"
-	"github.com/keyform/keyform/internal/gitfs"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
-	"github.com/keyform/keyform/render/flox"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func renderCommand() *command {
+	return &command{
 		name:  "render",
 		args:  "[-o DIR] [--prune] [--stdout] [TARGET...]",
 		short: "write each target's NixOS, nix-darwin, home-manager or nix.conf file",
@@ -45,7 +35,7 @@ target renders any more are reported as stale; --prune removes them.
 			fs.BoolVar(&o.stdout, "stdout", false, "print the named target's file instead of writing it")
 			return func(e *env, args []string) error { return runRender(e, o, args) }
 		},
-	})
+	}
 }
 
 type renderOpts struct {
@@ -61,238 +51,69 @@ func runRender(e *env, o renderOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := renderPolicy(p, o.outDir, args)
+	outDir, all, err := renderAll(e, p, o.outDir)
 	if err != nil {
 		return err
 	}
+	selected := all
+	if len(args) > 0 {
+		if selected, err = render.Select(p, all, args); err != nil {
+			return targetHint(err)
+		}
+	}
 	if o.stdout {
-		_, err := e.stdout.Write(r.selected[0].Content)
+		_, err := e.stdout.Write(selected[0].Content)
 		return err
 	}
-
-	if err := r.findStale(); err != nil {
+	stale, err := outdir.Stale(e.dir, outDir, all)
+	if err != nil {
 		return err
 	}
 	if len(p.Targets) == 0 {
-		fmt.Fprintln(e.stderr, "keyform: the policy has no targets; nothing to render")
+		e.printf("the policy has no targets; nothing to render")
 	}
-
 	// Decide everything before writing anything.
-	type write struct {
-		f      render.File
-		status string
-		perm   fs.FileMode
+	entries, err := outdir.Compare(e.dir, selected)
+	if err != nil {
+		return err
 	}
-	var writes []write
-	var foreign []string
-	for _, f := range r.selected {
-		name := filepath.FromSlash(f.Path)
-		old, perm, err := readExisting(name)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			writes = append(writes, write{f, "created", 0o644})
-		case err != nil:
+	if err := outdir.CheckForeign(entries); err != nil {
+		return err
+	}
+	for _, w := range entries {
+		if err := w.Write(e.dir); err != nil {
 			return err
-		case bytes.Equal(old, f.Content):
-			writes = append(writes, write{f, "unchanged", perm})
-		case len(old) > 0 && !render.IsGenerated(old):
-			// An empty file is replaced: it holds nothing to lose, and a
-			// crash right after an unsynced write can leave one (below).
-			foreign = append(foreign, f.Path)
-		default:
-			writes = append(writes, write{f, "updated", perm})
 		}
+		fmt.Fprintf(e.stdout, "%s %s\n", w.Status, w.Path)
 	}
-	if len(foreign) > 0 {
-		return withHint(fmt.Errorf("not overwriting %s: keyform did not generate %s (the first line does not start with %q)",
-			strings.Join(foreign, ", "), map[bool]string{true: "it", false: "them"}[len(foreign) == 1], render.Marker),
-			"move the file away, or give the target another output")
-	}
-	for _, w := range writes {
-		if w.status != "unchanged" {
-			name := filepath.FromSlash(w.f.Path)
-			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-				return err
-			}
-			// No fsync: rendered files are a pure function of the policy,
-			// which git keeps. The rename keeps each replacement atomic for
-			// readers; if the machine crashes before the kernel writes the
-			// data back, a file may be old or empty, which "keyform check"
-			// reports and running render again repairs. Two fsyncs per
-			// file were most of the time of rendering a large policy.
-			if err := atomicfile.Write(name, w.f.Content, atomicfile.Options{Perm: w.perm, NoSync: true}); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(e.stdout, "%s %s\n", w.status, w.f.Path)
-	}
-	for _, s := range r.stale {
-		if !o.prune {
+	return prune(e, outDir, stale, o.prune)
+}
+
+// prune reports the stale files, or removes them.
+func prune(e *env, outDir string, stale []string, remove bool) error {
+	for _, s := range stale {
+		if !remove {
 			fmt.Fprintf(e.stdout, "stale %s (no target renders it; --prune removes it)\n", s)
 			continue
 		}
-		if err := os.Remove(filepath.FromSlash(s)); err != nil {
+		if err := outdir.Prune(e.dir, outDir, s); err != nil {
 			return err
 		}
-		removeEmptyDirs(path.Dir(s), r.outDir)
 		fmt.Fprintf(e.stdout, "removed %s\n", s)
 	}
 	return nil
 }
 
-// rendered is a policy rendered in memory.
-type rendered struct {
-	outDir   string        // slash-separated
-	all      []render.File // every target
-	selected []render.File // the targets named on the command line, or all
-	// stale are generated files under outDir that no target renders,
-	// sorted; set by findStale.
-	stale []string
-}
-
-// renderPolicy renders every target and picks the named ones.
-func renderPolicy(p *policy.Policy, outDir string, ids []string) (*rendered, error) {
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
+// targetHint lists the targets when one named on the command line is
+// unknown.
+func targetHint(err error) error {
+	var ute *render.UnknownTargetError
+	if !errors.As(err, &ute) {
+		return err
 	}
-	opts := render.Options{Source: policySource(), OutputDir: outDir}
-	all, err := render.Files(p, opts, nil)
-	if err != nil {
-		return nil, err
+	valid := "the policy has no targets"
+	if len(ute.Valid) > 0 {
+		valid = "the targets are " + strings.Join(ute.Valid, ", ")
 	}
-	// Flox publisher setups are rendered with the targets (issue 6).
-	fx, err := flox.Files(p, flox.Options{Source: opts.Source, OutputDir: outDir})
-	if err != nil {
-		return nil, err
-	}
-	owner := map[string]string{}
-	for _, f := range all {
-		owner[strings.ToLower(f.Path)] = f.Target
-	}
-	for _, f := range fx {
-		if t, dup := owner[strings.ToLower(f.Path)]; dup {
-			return nil, fmt.Errorf("target %s and the Flox setup of publisher %s both render to %s; give the target another output", t, f.Publisher, f.Path)
-		}
-		all = append(all, render.File{Target: "publisher." + f.Publisher, Path: f.Path, Content: f.Content})
-	}
-	selected := all
-	if len(ids) > 0 {
-		selected, err = render.Files(p, opts, ids)
-		var ute *render.UnknownTargetError
-		if errors.As(err, &ute) {
-			valid := "the policy has no targets"
-			if len(ute.Valid) > 0 {
-				valid = "the targets are " + strings.Join(ute.Valid, ", ")
-			}
-			return nil, withHint(err, "%s", valid)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return &rendered{outDir: filepath.ToSlash(outDir), all: all, selected: selected}, nil
-}
-
-// findStale fills in r.stale.
-func (r *rendered) findStale() (err error) {
-	r.stale, err = staleFiles(r.outDir, r.all)
-	return err
-}
-
-// policySource names the policy directory (the working directory) in
-// generated headers: relative to the root of its git work tree, "." at the
-// root or outside git. Never absolute, so output does not depend on where
-// the repository is checked out.
-func policySource() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	// Resolve symlinks (macOS's /tmp, say) so the path is relative to
-	// the real work tree.
-	if real, err := filepath.EvalSymlinks(wd); err == nil {
-		wd = real
-	}
-	root := gitfs.FindWorkTree(wd)
-	if root == "" {
-		return "."
-	}
-	rel, err := filepath.Rel(root, wd)
-	if err != nil {
-		return "."
-	}
-	return filepath.ToSlash(rel)
-}
-
-// readExisting reads a file that render may replace.
-func readExisting(name string) ([]byte, fs.FileMode, error) {
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s exists and is not a regular file; keyform writes the target's file there", name)
-	}
-	b, err := os.ReadFile(name)
-	return b, fi.Mode().Perm(), err
-}
-
-// staleFiles lists the regular files under outDir that start with the
-// generated-file marker but that no target renders.
-func staleFiles(outDir string, files []render.File) ([]string, error) {
-	current := map[string]bool{}
-	for _, f := range files {
-		current[f.Path] = true
-	}
-	var stale []string
-	err := filepath.WalkDir(filepath.FromSlash(outDir), func(name string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && name == filepath.FromSlash(outDir) {
-			return fs.SkipAll
-		}
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return fs.SkipDir
-		}
-		slash := filepath.ToSlash(name)
-		if !d.Type().IsRegular() || current[slash] {
-			return nil
-		}
-		gen, err := startsWithMarker(name)
-		if err != nil {
-			return err
-		}
-		if gen {
-			stale = append(stale, slash)
-		}
-		return nil
-	})
-	slices.Sort(stale)
-	return stale, err
-}
-
-func startsWithMarker(name string) (bool, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	buf := make([]byte, len(render.Marker))
-	n, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	return render.IsGenerated(buf[:n]), nil
-}
-
-// removeEmptyDirs removes dir and its parents while they are empty, stopping
-// at the output directory itself.
-func removeEmptyDirs(dir, outDir string) {
-	for dir != outDir && dir != "." && dir != "/" && strings.HasPrefix(dir, outDir+"/") {
-		if os.Remove(filepath.FromSlash(dir)) != nil {
-			return
-		}
-		dir = path.Dir(dir)
-	}
+	return withHint(err, "%s", valid)
 }

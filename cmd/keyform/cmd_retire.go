@@ -3,15 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func retireCommand() *command {
+	return &command{
 		name:  "retire",
 		args:  "KEY",
 		short: "mark KEY retired: every target stops trusting it",
@@ -24,7 +23,7 @@ from there first) or a publisher still signs with it. Warns when KEY is the
 last active key of its catalog: the catalog's caches would be trusted
 nowhere. Retire only after the successor (keyform rotate) is rolled out.`,
 		setup: func(*flag.FlagSet) runFunc { return runRetire },
-	})
+	}
 }
 
 func runRetire(e *env, args []string) error {
@@ -40,38 +39,21 @@ func runRetire(e *env, args []string) error {
 		return err
 	}
 	if k.State == policy.Retired {
-		fmt.Fprintf(e.stderr, "keyform: key %s is already retired; nothing to do\n", k.Label)
+		e.printf("key %s is already retired; nothing to do", k.Label)
 		return nil
 	}
-	ref := policy.Ref{Type: "key", Label: k.Label}
-	var direct, at []string
-	for _, t := range p.Targets {
-		if slices.Contains(t.Trust, ref) {
-			direct = append(direct, t.ID())
-			at = append(at, t.Pos.String())
-		}
+	if err := retirable(p, k); err != nil {
+		return err
 	}
-	if len(direct) > 0 {
-		return withHint(fmt.Errorf("key %s is trusted directly by %s, and a retired key may not be trusted", k.Label, strings.Join(direct, ", ")),
-			"remove key.%s from the trust list of %s (%s), then run \"keyform retire %s\" again", k.Label, strings.Join(direct, ", "), strings.Join(at, ", "), k.Label)
+	if p.LastActive(k) {
+		e.warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
+		e.hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
 	}
-	var signers []string
-	for _, pub := range p.Publishers {
-		if slices.Contains(pub.Keys, k.Label) {
-			signers = append(signers, pub.Label)
-		}
+	es, err := newEditSet(e)
+	if err != nil {
+		return err
 	}
-	if len(signers) > 0 {
-		return withHint(fmt.Errorf("publisher %s still signs with key %s", strings.Join(signers, ", "), k.Label),
-			"remove key.%s from the keys of publisher %s, then run \"keyform retire %s\" again", k.Label, strings.Join(signers, ", "), k.Label)
-	}
-	if k.Catalog != "" && lastActive(p, k) {
-		fmt.Fprintf(e.stderr, "keyform: warning: key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere\n", k.Label, k.Catalog)
-		fmt.Fprintf(e.stderr, "hint: add a successor first (keyform rotate %s) unless the catalog is being shut down\n", k.Label)
-	}
-
-	pe := newPolicyEdit(editOptions)
-	src, err := pe.current(k.Pos.File)
+	src, err := es.Current(k.Pos.File)
 	if err != nil {
 		return err
 	}
@@ -79,28 +61,40 @@ func runRetire(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pe.set(k.Pos.File, out)
-	edited, err := pe.validate(e)
+	es.Set(k.Pos.File, out)
+	edited, err := loadEdited(e, es)
 	if err != nil {
 		return err
 	}
 	if ek := edited.Key(k.Label); ek == nil || ek.State != policy.Retired {
 		return fmt.Errorf("the edited policy does not show key %s retired; nothing was written (a keyform bug)", k.Label)
 	}
-	if err := pe.write(); err != nil {
+	if err := es.Write(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "keyform: key %s (%s) retired in %s\n", k.Label, k.Name, k.Pos.File)
-	fmt.Fprintf(e.stderr, "next: review with \"keyform plan\"; once applied, no machine trusts %s\n", k.Name)
+	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
+	e.nextf("review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }
 
-// lastActive reports whether k is the only active key of its catalog.
-func lastActive(p *policy.Policy, k *policy.Key) bool {
-	for _, o := range p.Keys {
-		if o != k && o.Catalog == k.Catalog && o.State == policy.Active {
-			return false
+// retirable refuses to retire a key that a target trusts directly or a
+// publisher signs with.
+func retirable(p *policy.Policy, k *policy.Key) error {
+	if ts := p.TrustingDirectly(k); len(ts) > 0 {
+		ids, at := make([]string, len(ts)), make([]string, len(ts))
+		for i, t := range ts {
+			ids[i], at[i] = t.ID(), t.Pos.String()
 		}
+		return withHint(fmt.Errorf("key %s is trusted directly by %s, and a retired key may not be trusted", k.Label, strings.Join(ids, ", ")),
+			"remove key.%s from the trust list of %s (%s), then run \"keyform retire %s\" again", k.Label, strings.Join(ids, ", "), strings.Join(at, ", "), k.Label)
 	}
-	return true
+	if pubs := p.PublishersOf(k.Label); len(pubs) > 0 {
+		labels := make([]string, len(pubs))
+		for i, pub := range pubs {
+			labels[i] = pub.Label
+		}
+		return withHint(fmt.Errorf("publisher %s still signs with key %s", strings.Join(labels, ", "), k.Label),
+			"remove key.%s from the keys of publisher %s, then run \"keyform retire %s\" again", k.Label, strings.Join(labels, ", "), k.Label)
+	}
+	return nil
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/keyform/keyform/keys"
@@ -13,8 +12,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func rotateCommand() *command {
+	return &command{
 		name:  "rotate",
 		args:  "KEY [--name NAME] [--label LABEL] [--private-key-path ABSPATH] [--public-key-file PATH]",
 		short: "add a successor key next to KEY (the old key stays active)",
@@ -47,16 +46,12 @@ fails.`,
 			fs.StringVar(&o.publicFile, "public-key-file", "", "`path` for the new public key, relative to the policy directory")
 			return func(e *env, args []string) error { return runRotate(e, o, args) }
 		},
-	})
+	}
 }
 
 type rotateOpts struct {
 	name, label, privatePath, publicFile string
 }
-
-// editOptions loads a policy for rotate and retire. Expiry is not judged:
-// these commands are how an expired key is fixed.
-var editOptions = schema.Options{AllowPending: true, SkipExpiry: true}
 
 func runRotate(e *env, o rotateOpts, args []string) error {
 	if len(args) != 1 {
@@ -76,147 +71,97 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	case old.Pending():
 		return withHint(fmt.Errorf("key %s has no public key yet, so there is nothing to rotate", old.Label), "generate it with \"keyform keygen %s\"", old.Label)
 	}
-	nk, err := successor(p, old, o)
+	nk, err := successor(e, p, old, o)
 	if err != nil {
 		return err
 	}
-
 	sk, err := keys.Generate(nk.Name, e.rand)
 	if err != nil {
 		return err
 	}
 	pub := sk.Public().String()
-	pe := newPolicyEdit(editOptions)
-	src, err := pe.current(old.Pos.File)
+	es, err := newEditSet(e)
 	if err != nil {
 		return err
 	}
-	out, err := schema.AddKeyAfter(src, old.Pos.File, old.Label, nk)
+	trustedBy, err := es.AddSuccessor(old, nk, pub)
 	if err != nil {
 		return err
 	}
-	pe.set(old.Pos.File, out)
-	files, err := policyFiles()
-	if err != nil {
-		return err
-	}
-	var trustedBy []string
-	for _, name := range files {
-		src, err := pe.current(name)
-		if err != nil {
-			return err
-		}
-		out, ids, err := schema.AddTrustRef(src, name, old.Label, nk.Label)
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			pe.set(name, out)
-			trustedBy = append(trustedBy, ids...)
-		}
-	}
-	pe.set(nk.PublicKeyFile, []byte(pub+"\n"))
-	edited, err := pe.validate(e)
+	edited, err := loadEdited(e, es)
 	if err != nil {
 		return err
 	}
 	if k := edited.Key(nk.Label); k == nil || k.PublicKey != pub {
 		return fmt.Errorf("the edited policy does not hold the new key %s as expected; nothing was written (a keyform bug)", nk.Label)
 	}
-
-	if err := writeSecretKey(e, nk.PrivateKeyPath, sk, nil, true); err != nil {
+	if err := secretWriter(e, true).Create(nk.PrivateKeyPath, sk); err != nil {
 		return fmt.Errorf("key %s: %w", nk.Label, err)
 	}
-	if err := pe.write(); err != nil {
+	if err := es.Write(); err != nil {
 		// The policy does not mention the secret, so it must not linger.
 		os.Remove(nk.PrivateKeyPath)
 		return fmt.Errorf("key %s: %w (the new secret key was removed again)", nk.Label, err)
 	}
-	where := "no catalog"
-	if nk.Catalog != "" {
-		where = "catalog " + nk.Catalog
-	}
-	fmt.Fprintf(e.stderr, "keyform: key %s (%s) added after %s in %s, in %s\n", nk.Label, nk.Name, old.Label, old.Pos.File, where)
-	fmt.Fprintf(e.stderr, "keyform: key %s: secret written to %s (0600), public key to %s\n", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
-	if len(trustedBy) > 0 {
-		fmt.Fprintf(e.stderr, "keyform: key.%s added next to key.%s in the trust list of %s\n", nk.Label, old.Label, strings.Join(trustedBy, ", "))
-	}
-	for _, pub := range p.Publishers {
-		if slices.Contains(pub.Keys, old.Label) {
-			fmt.Fprintf(e.stderr, "keyform: publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"\n", pub.Label, old.Label, nk.Label, nk.Label)
-		}
-	}
-	fmt.Fprintf(e.stderr, "next: review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"\n", nk.Name, old.Label)
+	reportRotation(e, p, old, nk, trustedBy)
 	fmt.Fprintln(e.stdout, pub)
 	return nil
 }
 
+// reportRotation says what rotate changed and what comes next.
+func reportRotation(e *env, p *policy.Policy, old *policy.Key, nk schema.KeyBlock, trustedBy []string) {
+	where := "no catalog"
+	if nk.Catalog != "" {
+		where = "catalog " + nk.Catalog
+	}
+	e.printf("key %s (%s) added after %s in %s, in %s", nk.Label, nk.Name, old.Label, old.Pos.File, where)
+	e.printf("key %s: secret written to %s (0600), public key to %s", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
+	if len(trustedBy) > 0 {
+		e.printf("key.%s added next to key.%s in the trust list of %s", nk.Label, old.Label, strings.Join(trustedBy, ", "))
+	}
+	for _, pub := range p.PublishersOf(old.Label) {
+		e.printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
+	}
+	e.nextf("review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
+}
+
 // successor works out the new key's block from the flags and the defaults
-// documented in rotate's help, and checks nothing it would write exists.
-func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
-	nk := schema.KeyBlock{Label: o.label, Name: o.name, Catalog: old.Catalog, PrivateKeyPath: o.privatePath, PublicKeyFile: o.publicFile}
-	nameUsed := func(n string) bool {
-		for _, k := range p.Keys {
-			if k.Name == n {
-				return true
-			}
-		}
-		return false
+// (schema.Successor), and checks nothing it would write exists.
+func successor(e *env, p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
+	nk, err := schema.Successor(p, old, schema.KeyBlock{Label: o.label, Name: o.name, PrivateKeyPath: o.privatePath, PublicKeyFile: o.publicFile})
+	var se *schema.SuccessorError
+	if errors.As(err, &se) {
+		return nk, successorError(old, nk, se)
+	} else if err != nil {
+		return nk, err
 	}
-	if nk.Name == "" {
-		nk.Name = schema.SuccessorName(old.Name)
-		for nameUsed(nk.Name) {
-			nk.Name = schema.SuccessorName(nk.Name)
-		}
-	} else if err := keys.ValidateName(nk.Name); err != nil {
-		return nk, usagef("rotate: --name: %s", err)
-	} else if nameUsed(nk.Name) {
-		return nk, withHint(fmt.Errorf("the Nix key name %s is already used in the policy", nk.Name), "every key needs its own name; pick another with --name")
-	}
-	if nk.Label == "" {
-		nk.Label = schema.SuccessorLabel(old.Label)
-		for p.Key(nk.Label) != nil {
-			nk.Label = schema.SuccessorLabel(nk.Label)
-		}
-	} else if err := schema.CheckLabel(nk.Label); err != nil {
-		return nk, usagef("rotate: --label %s", err)
-	} else if p.Key(nk.Label) != nil {
-		return nk, withHint(fmt.Errorf("a key labelled %s already exists", nk.Label), "pick another with --label")
-	}
-	if nk.PrivateKeyPath == "" {
-		if old.PrivateKeyPath == "" {
-			return nk, withHint(fmt.Errorf("key %s has no private_key_path to put the new secret next to", old.Label),
-				"pass --private-key-path /ABSOLUTE/PATH/%s.key (outside the repository)", nk.Name)
-		}
-		nk.PrivateKeyPath = filepath.Join(filepath.Dir(old.PrivateKeyPath), nk.Name+".key")
-	} else if !filepath.IsAbs(nk.PrivateKeyPath) {
-		return nk, usagef("rotate: --private-key-path %q must be an absolute path", nk.PrivateKeyPath)
-	}
-	nk.PrivateKeyPath = filepath.Clean(nk.PrivateKeyPath)
-	if nk.PublicKeyFile == "" {
-		dir := "keys"
-		if old.PublicKeyFile != "" {
-			dir = filepath.Dir(old.PublicKeyFile)
-		}
-		nk.PublicKeyFile = filepath.Join(dir, nk.Name+".pub")
-	} else if !filepath.IsLocal(nk.PublicKeyFile) {
-		return nk, usagef("rotate: --public-key-file %q must be a path inside the policy directory", nk.PublicKeyFile)
-	}
-	nk.PublicKeyFile = filepath.ToSlash(filepath.Clean(nk.PublicKeyFile))
 	if _, err := os.Lstat(nk.PrivateKeyPath); err == nil {
 		return nk, withHint(fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", nk.PrivateKeyPath),
 			"move it away, or choose another path with --private-key-path")
 	}
-	if _, err := os.Lstat(nk.PublicKeyFile); err == nil {
+	if _, err := os.Lstat(e.path(nk.PublicKeyFile)); err == nil {
 		return nk, withHint(fmt.Errorf("public key file %s already exists", nk.PublicKeyFile), "remove it if it is stale, or choose another path with --public-key-file")
 	}
 	return nk, nil
 }
 
-func findKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k := p.Key(label)
-	if k == nil {
-		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
+// successorError says which flag to change.
+func successorError(old *policy.Key, nk schema.KeyBlock, se *schema.SuccessorError) error {
+	taken := errors.Is(se, schema.ErrTaken)
+	switch {
+	case se.Field == "name" && taken:
+		return withHint(fmt.Errorf("the Nix key name %s is already used in the policy", se.Value), "every key needs its own name; pick another with --name")
+	case se.Field == "name":
+		return usagef("rotate: --name: %s", se.Err)
+	case se.Field == "label" && taken:
+		return withHint(fmt.Errorf("a key labelled %s already exists", se.Value), "pick another with --label")
+	case se.Field == "label":
+		return usagef("rotate: --label %s", se.Err)
+	case errors.Is(se, schema.ErrNoDefault):
+		return withHint(fmt.Errorf("key %s has no private_key_path to put the new secret next to", old.Label),
+			"pass --private-key-path /ABSOLUTE/PATH/%s.key (outside the repository)", nk.Name)
+	case se.Field == "private_key_path":
+		return usagef("rotate: --private-key-path %q must be an absolute path", se.Value)
 	}
-	return k, nil
+	return usagef("rotate: --public-key-file %q must be a path inside the policy directory", se.Value)
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func validateCommand() *command {
+	return &command{
 		name:  "validate",
 		short: "check the policy for errors",
 		long: `Loads every *.hcl file of the policy directory, resolves references and
@@ -16,7 +16,7 @@ checks the rules (key names, public keys, paths, expiry). Prints each problem
 with its file, line and a source snippet. Exit status 0 when the policy is
 valid (warnings allowed), 2 when it is not.`,
 		setup: func(*flag.FlagSet) runFunc { return runValidate },
-	})
+	}
 }
 
 func runValidate(e *env, args []string) error {

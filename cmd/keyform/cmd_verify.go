@@ -15,8 +15,8 @@ import (
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func verifyCommand() *command {
+	return &command{
 		name:  "verify",
 		args:  "TARGET [--config FILE|-] [--json]",
 		short: "check that a machine's Nix trusts exactly what a target says",
@@ -39,7 +39,7 @@ it starts: restart it after changing the file.`,
 			fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 			return func(e *env, args []string) error { return runVerify(e, o, args) }
 		},
-	})
+	}
 }
 
 type verifyOpts struct {
@@ -92,7 +92,7 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(p, args[0])
+	t, err := findTarget(p, args[0])
 	if err != nil {
 		return err
 	}
@@ -124,18 +124,11 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 	}
 	if !r.OK {
 		if !o.json {
-			fmt.Fprintf(e.stderr, "hint: %s\n", verifyHint(t))
+			e.hintf("%s", rolloutHint(t))
 		}
 		return errDiffers
 	}
 	return nil
-}
-
-func verifyHint(t *policy.Target) string {
-	if t.Kind == policy.NixConf {
-		return fmt.Sprintf("run \"keyform apply %s\" on the machine and restart the Nix daemon", t.ID())
-	}
-	return applyInstead(t)
 }
 
 // readShownConfig returns nix config show output: from a file, stdin, or
@@ -147,7 +140,7 @@ func readShownConfig(e *env, config string) ([]byte, string, error) {
 		return b, "standard input", err
 	case "":
 	default:
-		b, err := os.ReadFile(config)
+		b, err := os.ReadFile(e.path(config))
 		if err != nil {
 			return nil, "", err
 		}

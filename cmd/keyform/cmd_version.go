@@ -6,12 +6,12 @@ import (
 	"runtime/debug"
 )
 
-func init() {
-	register(&command{
+func versionCommand() *command {
+	return &command{
 		name:  "version",
 		short: "print keyform's version",
 		setup: func(*flag.FlagSet) runFunc { return runVersion },
-	})
+	}
 }
 
 // version is set at link time by release builds (-ldflags "-X main.version=v1.2.3").

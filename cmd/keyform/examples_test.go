@@ -64,7 +64,7 @@ func TestExamples(t *testing.T) {
 			}
 
 			nixtest.Require(t)
-			res := schema.Load(dir, loadOptions(schema.Options{}))
+			res := schema.Load(dir, loadOptions(&env{now: now}, schema.Options{}))
 			if res.HasErrors() {
 				t.Fatal("policy does not load")
 			}

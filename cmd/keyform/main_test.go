@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 				copy(s[:], seed)
 				e.rand = mrand.NewChaCha8(s)
 			}
-			setTestHooks()
+			setTestHooks(e)
 			os.Exit(run(os.Args[1:], e))
 		},
 	})
@@ -158,24 +158,25 @@ func cmdOwner(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// setTestHooks points apply's OS-dependent parts at KEYFORM_TEST_*
-// variables, which only the test binary reads: KEYFORM_TEST_OS (linux,
-// darwin), KEYFORM_TEST_EUID, KEYFORM_TEST_RESTART=print (print restart
-// commands instead of running them) and KEYFORM_TEST_APPLY_PAUSE (a
-// duration apply waits between reading and writing the file).
-func setTestHooks() {
+// setTestHooks points e's system (apply's OS-dependent parts) at
+// KEYFORM_TEST_* variables, which only the test binary reads:
+// KEYFORM_TEST_OS (linux, darwin), KEYFORM_TEST_EUID,
+// KEYFORM_TEST_RESTART=print (print restart commands instead of running
+// them) and KEYFORM_TEST_APPLY_PAUSE (a duration apply waits between
+// reading and writing the file).
+func setTestHooks(e *env) {
 	if v := os.Getenv("KEYFORM_TEST_OS"); v != "" {
-		goos = v
+		e.sys.goos = v
 	}
 	if v := os.Getenv("KEYFORM_TEST_EUID"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			panic(err)
 		}
-		geteuid = func() int { return n }
+		e.sys.geteuid = func() int { return n }
 	}
 	if os.Getenv("KEYFORM_TEST_RESTART") == "print" {
-		runCommand = func(e *env, argv []string) error {
+		e.sys.runCommand = func(e *env, argv []string) error {
 			fmt.Fprintf(e.stderr, "test: ran %s\n", strings.Join(argv, " "))
 			return nil
 		}
@@ -185,6 +186,6 @@ func setTestHooks() {
 		if err != nil {
 			panic(err)
 		}
-		applyPause = d
+		e.sys.applyPause = d
 	}
 }

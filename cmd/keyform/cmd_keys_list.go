@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
-func init() {
-	register(&command{
+func keysListCommand() *command {
+	return &command{
 		name:  "keys list",
 		args:  "[--json]",
 		short: "list keys, their state, fingerprint and the targets that trust them",
@@ -23,7 +22,7 @@ same as a JSON array for scripts.`,
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
 		},
-	})
+	}
 }
 
 // keyInfo is the JSON shape of one key in "keys list --json". Field names
@@ -47,7 +46,7 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	trustedBy := trustIndex(p)
+	trustedBy := p.TrustedBy()
 	infos := make([]keyInfo, 0, len(p.Keys))
 	for _, k := range p.Keys {
 		info := keyInfo{
@@ -77,23 +76,4 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Label, k.Name, k.State, orDash(cat), orDash(fp), orDash(by))
 	}
 	return tw.Flush()
-}
-
-// trustIndex maps each key to the IDs of the targets trusting it, in target
-// order, in one pass over the targets.
-func trustIndex(p *policy.Policy) map[*policy.Key][]string {
-	m := map[*policy.Key][]string{}
-	for _, t := range p.Targets {
-		for _, k := range t.Keys {
-			m[k] = append(m[k], t.ID())
-		}
-	}
-	return m
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

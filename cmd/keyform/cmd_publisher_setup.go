@@ -5,18 +5,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
-
-	"filippo.io/age"
 
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
-func init() {
-	register(&command{
+func publisherSetupCommand() *command {
+	return &command{
 		name:  "publisher setup",
 		args:  "NAME [--identity FILE] [--force]",
 		short: "install a publisher's keys from their sealed files and configure Flox",
@@ -38,21 +36,7 @@ Run it again at any time: it only checks what is already in place.`,
 			fs.BoolVar(&o.force, "force", false, "replace key files that already exist")
 			return func(e *env, args []string) error { return runPublisherSetup(e, o, args) }
 		},
-	})
-	register(&command{
-		name:  "publisher flox",
-		args:  "NAME [--toml]",
-		short: "print a publisher's Flox setup script (or flox.toml fragment)",
-		long: `Prints the Flox setup that "keyform render" writes to OUTPUT_DIR/flox/NAME.sh
-for a publisher with flox = true: the "flox config --set
-publish.signing_private_key" command for its default key and the
-"flox publish --signing-private-key" form for its other keys. --toml prints
-OUTPUT_DIR/flox/NAME.toml instead, the same setting as a flox.toml fragment.`,
-		setup: func(fs *flag.FlagSet) runFunc {
-			asTOML := fs.Bool("toml", false, "print the flox.toml fragment")
-			return func(e *env, args []string) error { return runPublisherFlox(e, *asTOML, args) }
-		},
-	})
+	}
 }
 
 type setupOpts struct {
@@ -60,49 +44,7 @@ type setupOpts struct {
 	force    bool
 }
 
-func policyPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
-	pub := p.Publisher(label)
-	if pub == nil {
-		labels := make([]string, len(p.Publishers))
-		for i, pub := range p.Publishers {
-			labels[i] = pub.Label
-		}
-		hint := "declare it with a publisher \"" + label + "\" { ... } block"
-		if len(labels) > 0 {
-			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
-		}
-		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
-	}
-	return pub, nil
-}
-
-func runPublisherFlox(e *env, asTOML bool, args []string) error {
-	if len(args) != 1 {
-		return usagef("publisher flox takes one publisher NAME")
-	}
-	p, err := loadPolicy(e, schema.Options{})
-	if err != nil {
-		return err
-	}
-	pub, err := policyPublisher(p, args[0])
-	if err != nil {
-		return err
-	}
-	if !pub.Flox {
-		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
-	}
-	render := flox.Render
-	if asTOML {
-		render = flox.TOML
-	}
-	out, err := render(p, pub, policySource())
-	if err != nil {
-		return err
-	}
-	_, err = e.stdout.Write(out)
-	return err
-}
-
+// setupStep is one key of the publisher: to install, or to check in place.
 type setupStep struct {
 	key     *policy.Key
 	path    string
@@ -117,64 +59,33 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := policyPublisher(p, args[0])
+	pub, err := findPublisher(p, args[0])
 	if err != nil {
 		return err
 	}
 	// Decrypt and check everything first: a failure leaves nothing written.
-	var steps []setupStep
-	var ids []age.Identity
-	for _, label := range pub.Keys {
-		k, err := policyKey(p, label)
-		if err != nil {
-			return err
-		}
-		path := pub.KeyPath(k)
-		if path == "" {
-			return withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
-				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
-		}
-		if err := checkOutsideRepo(path); err != nil {
-			return err
-		}
-		step := setupStep{key: k, path: path}
-		if _, err := os.Lstat(path); err == nil && !o.force {
-			steps = append(steps, step)
-			continue
-		}
-		if o.identity == "" {
-			return withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
-				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
-		}
-		if ids == nil {
-			// Read once, so a passphrase is asked for at most once.
-			if ids, err = readIdentities(e, o.identity); err != nil {
-				return err
-			}
-		}
-		if step.install, err = openSealedKey(k, ids, o.identity); err != nil {
-			return err
-		}
-		steps = append(steps, step)
+	steps, err := setupSteps(e, p, pub, o)
+	if err != nil {
+		return err
 	}
 	mismatch := false
 	for _, s := range steps {
 		if s.install != nil {
-			if err := installSecretKey(e, s.key, s.install, s.path, o.force); err != nil {
+			if err := installKey(e, s.key, s.install, s.path, o.force); err != nil {
 				return err
 			}
 			continue
 		}
-		res, err := checkSecretFile(e, s.key, s.path)
+		proof, err := proveKeyFile(e, s.key, s.path)
 		if err != nil {
 			return err
 		}
-		if !res.match {
+		if !proof.Match {
 			mismatch = true
-			fmt.Fprintln(e.stdout, res.message)
+			fmt.Fprintf(e.stdout, "%s: %s %s\n", s.key.Label, s.path, proof)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, matchSuffix(res.message, s.key.Label, s.path))
+		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, proof)
 	}
 	if mismatch {
 		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
@@ -184,6 +95,47 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return nil
 	}
 	return configureFlox(e, p, pub)
+}
+
+// setupSteps decides, for each key of pub, whether to check the installed
+// file or to unseal it, and unseals those in memory.
+func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([]setupStep, error) {
+	var steps []setupStep
+	var ids *seal.Identities
+	for _, label := range pub.Keys {
+		k, err := generatedKey(p, label)
+		if err != nil {
+			return nil, err
+		}
+		path := pub.KeyPath(k)
+		if path == "" {
+			return nil, withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
+				"set private_key_path on the key or on publisher %q, or install it by hand: keyform unseal %s --identity FILE --out /absolute/path", pub.Label, k.Label)
+		}
+		if err := checkOutside(e, path); err != nil {
+			return nil, err
+		}
+		step := setupStep{key: k, path: path}
+		if _, err := os.Lstat(path); err == nil && !o.force {
+			steps = append(steps, step)
+			continue
+		}
+		if o.identity == "" {
+			return nil, withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
+				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
+		}
+		if ids == nil {
+			// Read once, so a passphrase is asked for at most once.
+			if ids, err = readIdentities(e, o.identity); err != nil {
+				return nil, err
+			}
+		}
+		if step.install, err = seal.OpenKey(e.path("."), k, ids); err != nil {
+			return nil, err
+		}
+		steps = append(steps, step)
+	}
+	return steps, nil
 }
 
 // configureFlox makes the publisher's default key Flox's signing key, by
@@ -197,6 +149,7 @@ func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
 		fmt.Fprintf(e.stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
 	} else {
 		cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
+		cmd.Dir = e.dir
 		cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
 		if err := cmd.Run(); err != nil {
 			return withHint(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/keyform/keyform/render/flox"
+	"github.com/keyform/keyform/schema"
+)
+
+func publisherFloxCommand() *command {
+	return &command{
+		name:  "publisher flox",
+		args:  "NAME [--toml]",
+		short: "print a publisher's Flox setup script (or flox.toml fragment)",
+		long: `Prints the Flox setup that "keyform render" writes to OUTPUT_DIR/flox/NAME.sh
+for a publisher with flox = true: the "flox config --set
+publish.signing_private_key" command for its default key and the
+"flox publish --signing-private-key" form for its other keys. --toml prints
+OUTPUT_DIR/flox/NAME.toml instead, the same setting as a flox.toml fragment.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			asTOML := fs.Bool("toml", false, "print the flox.toml fragment")
+			return func(e *env, args []string) error { return runPublisherFlox(e, *asTOML, args) }
+		},
+	}
+}
+
+func runPublisherFlox(e *env, asTOML bool, args []string) error {
+	if len(args) != 1 {
+		return usagef("publisher flox takes one publisher NAME")
+	}
+	p, err := loadPolicy(e, schema.Options{})
+	if err != nil {
+		return err
+	}
+	pub, err := findPublisher(p, args[0])
+	if err != nil {
+		return err
+	}
+	if !pub.Flox {
+		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
+	}
+	render := flox.Render
+	if asTOML {
+		render = flox.TOML
+	}
+	out, err := render(p, pub, policySource(e))
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}

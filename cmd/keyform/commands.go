@@ -1,0 +1,29 @@
+package main
+
+// commandTable is keyform's command tree: every command, each built by the
+// constructor at the top of its cmd_*.go file. Help lists them by name.
+func commandTable() []*command {
+	return []*command{
+		initCommand(),
+		fmtCommand(),
+		validateCommand(),
+		keysListCommand(),
+		keysCheckCommand(),
+		keygenCommand(),
+		pubkeyCommand(),
+		rotateCommand(),
+		retireCommand(),
+		sealCommand(),
+		resealCommand(),
+		unsealCommand(),
+		publisherSetupCommand(),
+		publisherFloxCommand(),
+		renderCommand(),
+		checkCommand(),
+		planCommand(),
+		applyCommand(),
+		verifyCommand(),
+		completionCommand(),
+		versionCommand(),
+	}
+}

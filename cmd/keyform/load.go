@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
+)
+
+// This file is how commands get what they work on: the policy (loaded,
+// edited in memory, or rendered), and the keys, publishers and targets in
+// it, each with the same message when it is missing.
+
+// loadPolicy loads the policy in the policy directory and prints its
+// diagnostics. Invalid policies end the command with exit 2.
+func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
+	res := loadDir(e, ".", ".", opts)
+	if len(res.Diags) > 0 {
+		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+	}
+	if res.HasErrors() {
+		return nil, errInvalid
+	}
+	return res.Policy, nil
+}
+
+// loadDir loads the policy in dir (relative to the policy directory),
+// naming its files in diagnostics under display ("." names them bare).
+func loadDir(e *env, dir, display string, opts schema.Options) *schema.Result {
+	abs, err := filepath.Abs(e.path(dir))
+	if err != nil {
+		return schema.Load(e.path(dir), loadOptions(e, opts))
+	}
+	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
+	return schema.LoadFS(os.DirFS(abs), display, loadOptions(e, opts))
+}
+
+// loadOptions completes the options of every policy load of the command
+// (TestLoadsUseLoadOptions holds them to it): recipients are checked with
+// seal's parser, so a policy that validates can always be sealed, and
+// expiry is judged against env.now.
+func loadOptions(e *env, opts schema.Options) schema.Options {
+	if opts.Now.IsZero() {
+		opts.Now = e.now()
+	}
+	opts.CheckRecipient = checkRecipient
+	return opts
+}
+
+func checkRecipient(s string) error {
+	_, err := seal.ParseRecipient(s)
+	return err
+}
+
+// workTree returns the root of the git work tree holding dir (absolute),
+// or "".
+func workTree(dir string) string { return gitfs.FindWorkTree(dir) }
+
+// policyDir returns the policy directory as an absolute path with symlinks
+// resolved (macOS's /tmp, say), for comparing paths with it.
+func policyDir(e *env) (string, error) {
+	abs, err := filepath.Abs(e.path("."))
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
+}
+
+// policySource names the policy directory in generated headers: relative
+// to the root of its git work tree, "." at the root or outside git. Never
+// absolute, so output does not depend on where the repository is checked
+// out.
+func policySource(e *env) string {
+	dir, err := policyDir(e)
+	if err != nil {
+		return "."
+	}
+	root := workTree(dir)
+	if root == "" {
+		return "."
+	}
+	rel, err := filepath.Rel(root, dir)
+	if err != nil {
+		return "."
+	}
+	return filepath.ToSlash(rel)
+}
+
+// renderAll renders everything the policy renders (render.All) under the
+// output directory: -o, else the policy's output_dir. It returns that
+// directory, slash-separated, for messages.
+func renderAll(e *env, p *policy.Policy, outDir string) (string, []render.File, error) {
+	if outDir == "" {
+		outDir = p.Settings.OutputDir
+	}
+	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
+	return filepath.ToSlash(outDir), files, err
+}
+
+// now is the date keyform judges expiry against, the default of env.now.
+// KEYFORM_NOW (YYYY-MM-DD) pins it, so scripts and tests about expiry give
+// the same answer every day.
+func now() time.Time {
+	if s := os.Getenv("KEYFORM_NOW"); s != "" {
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return t
+		}
+	}
+	return time.Now()
+}
+
+// findKey returns the key labelled label.
+func findKey(p *policy.Policy, label string) (*policy.Key, error) {
+	k := p.Key(label)
+	if k == nil {
+		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
+	}
+	return k, nil
+}
+
+// generatedKey is findKey for commands that need the key's public key.
+func generatedKey(p *policy.Policy, label string) (*policy.Key, error) {
+	k, err := findKey(p, label)
+	if err == nil && k.Pending() {
+		return nil, withHint(fmt.Errorf("key %s has no public key yet", k.Label), "generate it with \"keyform keygen %s\"", k.Label)
+	}
+	return k, err
+}
+
+// findPublisher returns the publisher labelled label.
+func findPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
+	pub := p.Publisher(label)
+	if pub == nil {
+		labels := make([]string, len(p.Publishers))
+		for i, pub := range p.Publishers {
+			labels[i] = pub.Label
+		}
+		hint := "declare it with a publisher \"" + label + "\" { ... } block"
+		if len(labels) > 0 {
+			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
+		}
+		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
+	}
+	return pub, nil
+}
+
+// findTarget finds a target by ID ("nixconf.ci") or by a label that only
+// one target has.
+func findTarget(p *policy.Policy, arg string) (*policy.Target, error) {
+	if t := p.Target(arg); t != nil {
+		return t, nil
+	}
+	var found []*policy.Target
+	for _, t := range p.Targets {
+		if t.Label == arg {
+			found = append(found, t)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	ids := make([]string, len(p.Targets))
+	for i, t := range p.Targets {
+		ids[i] = t.ID()
+	}
+	if len(found) > 1 {
+		return nil, withHint(fmt.Errorf("%q names more than one target", arg), "name it with its kind: %s", strings.Join(ids, ", "))
+	}
+	return nil, withHint(fmt.Errorf("no target %q in the policy", arg), "targets: %s", strings.Join(ids, ", "))
+}
+
+// rolloutHint says how a target's trust reaches its machines.
+func rolloutHint(t *policy.Target) string {
+	switch t.Kind {
+	case policy.NixOS:
+		return "run \"keyform render\", import the generated module in the NixOS configuration and run \"nixos-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
+	case policy.Darwin:
+		return "run \"keyform render\", import the generated module in the nix-darwin configuration and run \"darwin-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
+	case policy.HomeManager:
+		return "run \"keyform render\", import the generated module in the home-manager configuration and run \"home-manager switch\"; \"keyform verify " + t.ID() + "\" checks the result"
+	case policy.NixConf:
+		return fmt.Sprintf("run \"keyform apply %s\" on the machine and restart the Nix daemon", t.ID())
+	}
+	return "declare a nixconf target for machines whose nix.conf keyform should edit"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// editOptions loads a policy for rotate and retire. Expiry is not judged:
+// these commands are how an expired key is fixed.
+var editOptions = schema.Options{AllowPending: true, SkipExpiry: true}
+
+// newEditSet starts an edit of the policy (schema.EditSet).
+func newEditSet(e *env) (*schema.EditSet, error) {
+	opts := editOptions
+	abs, err := filepath.Abs(e.path("."))
+	if err != nil {
+		return nil, err
+	}
+	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
+	return schema.NewEditSet(abs, loadOptions(e, opts)), nil
+}
+
+// loadEdited loads the edited policy, printing its diagnostics if it does
+// not load.
+func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
+	res := es.Load()
+	if res.HasErrors() {
+		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
+			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
+	}
+	return res.Policy, nil
+}

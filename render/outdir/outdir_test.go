@@ -1,0 +1,119 @@
+package outdir
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/render"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+)
+
+func gen(body string) []byte { return []byte(render.Marker + " test\n" + body) }
+
+func write(t *testing.T, root, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompareAndWrite: created, updated (keeping the mode), unchanged,
+// an empty file replaced, and a file keyform did not generate refused.
+func TestCompareAndWrite(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "out/old.nix", gen("old\n"))
+	write(t, root, "out/same.nix", gen("same\n"))
+	write(t, root, "out/empty.nix", nil)
+	write(t, root, "out/mine.nix", []byte("{ my own module }\n"))
+	files := []render.File{
+		{Path: "out/new.nix", Content: gen("new\n")},
+		{Path: "out/old.nix", Content: gen("new\n")},
+		{Path: "out/same.nix", Content: gen("same\n")},
+		{Path: "out/empty.nix", Content: gen("new\n")},
+		{Path: "out/mine.nix", Content: gen("new\n")},
+	}
+	entries, err := Compare(root, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Status
+	for _, e := range entries {
+		got = append(got, e.Status)
+	}
+	if want := []Status{Created, Updated, Unchanged, Updated, Foreign}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	if entries[0].Old != nil || string(entries[1].Old) != string(gen("old\n")) {
+		t.Error("Old is not the file on disk")
+	}
+	for _, e := range entries[:4] {
+		if err := e.Write(root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := entries[4].Write(root); err == nil {
+		t.Error("Write overwrote a file keyform did not generate")
+	}
+	err = CheckForeign(entries)
+	if err == nil || err.Error() != `not overwriting out/mine.nix: keyform did not generate it (the first line does not start with "`+render.Marker+`")` || hint.Of(err) == "" {
+		t.Errorf("CheckForeign = %v", err)
+	}
+	if err := CheckForeign(entries[:4]); err != nil {
+		t.Errorf("CheckForeign without foreign files = %v", err)
+	}
+	for _, f := range files[:4] {
+		if b, _ := os.ReadFile(filepath.Join(root, f.Path)); string(b) != string(f.Content) {
+			t.Errorf("%s holds %q", f.Path, b)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "out/old.nix")); fi.Mode().Perm() != 0o640 {
+		t.Errorf("updated file has mode %04o, want its old 0640", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "out/new.nix")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("created file has mode %04o, want 0644", fi.Mode().Perm())
+	}
+
+	if err := os.Mkdir(filepath.Join(root, "out/dir.nix"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compare(root, []render.File{{Path: "out/dir.nix"}}); err == nil {
+		t.Error("Compare accepted a directory where a file goes")
+	}
+}
+
+// TestStaleAndPrune: only generated files nothing renders are stale;
+// pruning removes them and the directories they leave empty.
+func TestStaleAndPrune(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "out/nixos/kept.nix", gen(""))
+	write(t, root, "out/nixos/gone.nix", gen(""))
+	write(t, root, "out/old/deep/gone.conf", gen(""))
+	write(t, root, "out/notes.txt", []byte("mine\n"))
+	write(t, root, "out/.git/x", gen(""))
+	files := []render.File{{Path: "out/nixos/kept.nix"}}
+	stale, err := Stale(root, "out", files)
+	if want := []string{"out/nixos/gone.nix", "out/old/deep/gone.conf"}; err != nil || !reflect.DeepEqual(stale, want) {
+		t.Fatalf("Stale = %q, %v; want %q", stale, err, want)
+	}
+	for _, s := range stale {
+		if err := Prune(root, "out", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]bool{"out/nixos/kept.nix": true, "out/nixos": true, "out/old": false, "out": true, "out/notes.txt": true} {
+		if _, err := os.Stat(filepath.Join(root, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
+	}
+	if stale, err := Stale(root, "missing", nil); err != nil || stale != nil {
+		t.Errorf("Stale of a missing directory = %q, %v", stale, err)
+	}
+}

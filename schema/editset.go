@@ -1,0 +1,142 @@
+package schema
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/keyform/keyform/internal/atomicfile"
+)
+
+// EditSet collects changes to the files of a policy directory (edited
+// policy files, new public key files), so that the edited policy is loaded
+// and validated in memory before any file is written, and then written all
+// together.
+type EditSet struct {
+	dir  string
+	opts Options
+	// files maps a file (relative to dir) to its new content; orig holds
+	// the content of existing files before the edit.
+	files, orig map[string][]byte
+}
+
+// NewEditSet starts an edit of the policy in dir; opts are the options
+// Load uses for the edited policy (with AbsDir and WorkTree set, as Load
+// would set them).
+func NewEditSet(dir string, opts Options) *EditSet {
+	return &EditSet{dir: dir, opts: opts, files: map[string][]byte{}, orig: map[string][]byte{}}
+}
+
+// PolicyFiles lists the *.hcl files of the policy directory, sorted.
+func (es *EditSet) PolicyFiles() ([]string, error) {
+	names, err := fs.Glob(os.DirFS(es.dir), "*.hcl")
+	slices.Sort(names)
+	return names, err
+}
+
+// Current returns a file's content with the edits so far.
+func (es *EditSet) Current(name string) ([]byte, error) {
+	if b, ok := es.files[name]; ok {
+		return b, nil
+	}
+	b, err := os.ReadFile(filepath.Join(es.dir, name))
+	if err != nil {
+		return nil, err
+	}
+	es.orig[name] = b
+	return b, nil
+}
+
+// Set replaces a file's content, or adds a new file.
+func (es *EditSet) Set(name string, data []byte) { es.files[name] = data }
+
+// Load loads the edited policy from memory over the directory.
+func (es *EditSet) Load() *Result {
+	overlay := overlayFS{base: os.DirFS(es.dir), files: map[string][]byte{}}
+	for name, b := range es.files {
+		overlay.files[filepath.ToSlash(filepath.Clean(name))] = b
+	}
+	return LoadFS(overlay, ".", es.opts)
+}
+
+// Write writes every changed file atomically, keeping the mode of files
+// that exist. If one fails, the files already written are put back and new
+// files removed, so the directory is as it was.
+func (es *EditSet) Write() error {
+	var done []string
+	perms := map[string]fs.FileMode{}
+	for _, name := range es.changed() {
+		full := filepath.Join(es.dir, name)
+		perm := fs.FileMode(0o644)
+		if fi, err := os.Stat(full); err == nil {
+			perm = fi.Mode().Perm()
+		}
+		perms[name] = perm
+		err := os.MkdirAll(filepath.Dir(full), 0o755)
+		if err == nil {
+			err = atomicfile.WriteFile(full, es.files[name], perm)
+		}
+		if err != nil {
+			es.undo(done, perms)
+			return err
+		}
+		done = append(done, name)
+	}
+	return nil
+}
+
+// changed lists the edited files, sorted.
+func (es *EditSet) changed() []string {
+	var names []string
+	for name, b := range es.files {
+		if o, ok := es.orig[name]; !ok || !bytes.Equal(o, b) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (es *EditSet) undo(written []string, perms map[string]fs.FileMode) {
+	for _, name := range written {
+		if o, ok := es.orig[name]; ok {
+			atomicfile.WriteFile(filepath.Join(es.dir, name), o, perms[name])
+		} else {
+			os.Remove(filepath.Join(es.dir, name))
+		}
+	}
+}
+
+// overlayFS shows files over a base file system. It does not list the
+// overlaid files in directories, which is fine for new files that are read
+// by name (public keys), not globbed (*.hcl).
+type overlayFS struct {
+	base  fs.FS
+	files map[string][]byte
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if b, ok := o.files[name]; ok {
+		return &memFile{name: path.Base(name), Reader: bytes.NewReader(b)}, nil
+	}
+	return o.base.Open(name)
+}
+
+// memFile is an overlaid file, read-only; it is its own fs.FileInfo
+// (bytes.Reader has Size).
+type memFile struct {
+	name string
+	*bytes.Reader
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f *memFile) Close() error               { return nil }
+func (f *memFile) Name() string               { return f.name }
+func (f *memFile) Mode() fs.FileMode          { return 0o644 }
+func (f *memFile) ModTime() time.Time         { return time.Time{} }
+func (f *memFile) IsDir() bool                { return false }
+func (f *memFile) Sys() any                   { return nil }

@@ -1,0 +1,70 @@
+package schema
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const editPolicy = `key "k" {
+  name            = "cache.example.org-1"
+  public_key_file = "keys/k.pub"
+}
+`
+
+func TestEditSet(t *testing.T) {
+	dir := t.TempDir()
+	pub := "cache.example.org-1:YD4aoux9KZCdnsMKced3iFsxDijjzuEsQ39hCzbWj4Q=\n"
+	if err := os.WriteFile(filepath.Join(dir, "keyform.hcl"), []byte(editPolicy), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	es := NewEditSet(dir, Options{AllowPending: true, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), AbsDir: dir})
+	if names, err := es.PolicyFiles(); err != nil || len(names) != 1 || names[0] != "keyform.hcl" {
+		t.Fatalf("PolicyFiles = %q, %v", names, err)
+	}
+	src, err := es.Current("keyform.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es.Set("keyform.hcl", append(src, "catalog \"c\" {}\n"...))
+	es.Set("keys/k.pub", []byte(pub))
+
+	// Loaded from memory: the new catalog and the new public key file.
+	res := es.Load()
+	if res.HasErrors() || res.Policy.Catalog("c") == nil || res.Policy.Key("k").Pending() {
+		t.Fatalf("Load: %v", res.Diags)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys")); err == nil {
+		t.Fatal("Load wrote a file")
+	}
+
+	if err := es.Write(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "keys/k.pub")); string(b) != pub {
+		t.Errorf("keys/k.pub = %q", b)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "keyform.hcl")); fi.Mode().Perm() != 0o640 {
+		t.Errorf("keyform.hcl mode %04o, want its old 0640", fi.Mode().Perm())
+	}
+
+	// A write that fails half-way puts everything back.
+	if err := os.WriteFile(filepath.Join(dir, "zz"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	es = NewEditSet(dir, Options{})
+	before, _ := es.Current("keyform.hcl")
+	es.Set("keyform.hcl", []byte("# replaced\n"))
+	es.Set("new.pub", []byte(pub))
+	es.Set("zz/x.pub", []byte(pub)) // zz is a file: this one fails
+	if err := es.Write(); err == nil {
+		t.Fatal("Write under a file: no error")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "keyform.hcl")); string(b) != string(before) {
+		t.Errorf("keyform.hcl not restored: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.pub")); err == nil {
+		t.Error("new.pub not removed")
+	}
+}

@@ -1,0 +1,54 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Starter returns the commented starter policy "keyform init" writes, with
+// one catalog, one key whose private key goes to privateKeyPath, and two
+// targets to edit. A path that cannot be written into an HCL string as is
+// is an error.
+func Starter(privateKeyPath string) ([]byte, error) {
+	if strings.ContainsAny(privateKeyPath, "\"\\$\n") || strings.Contains(privateKeyPath, "%{") {
+		return nil, fmt.Errorf("%q cannot go in an HCL string as is", privateKeyPath)
+	}
+	return fmt.Appendf(nil, starterPolicy, privateKeyPath), nil
+}
+
+const starterPolicy = `# keyform policy: which Nix signing keys each kind of machine trusts.
+# Edit, then run:
+#   keyform keygen        # generate the key pairs declared below
+#   keyform validate      # check the policy
+#   keyform keys list     # see keys and who trusts them
+
+# A catalog is a binary cache (Flox Catalog Store, S3 or HTTP cache).
+catalog "main" {
+  # Optional: the cache URL machines substitute from.
+  substituter = "https://cache.example.org"
+}
+
+# A key signs what is published to a catalog. The label ("main_1") is used
+# in references; name is the Nix key name (defaults to the label). Use a new
+# name for every key: rotate to "cache.example.org-2", never reuse a name.
+key "main_1" {
+  name    = "cache.example.org-1"
+  catalog = catalog.main
+  # Written by keygen; commit it.
+  public_key_file = "keys/cache.example.org-1.pub"
+  # Absolute, outside the repository; never commit a private key.
+  private_key_path = "%s"
+  # expires = "2027-12-31"
+}
+
+# Targets are the machines that must trust the keys.
+# Kinds: nixos, darwin, home_manager, nixconf.
+target "nixos" "servers" {
+  trust = [catalog.main]
+}
+
+target "nixconf" "ci_runners" {
+  trust = [catalog.main]
+  path  = "/etc/nix/nix.conf"
+}
+`
