@@ -27,11 +27,12 @@ let
     home-manager = [ (src + "/home-manager/modules/misc/nix/default.nix") ];
   };
   # The nix.conf each module system writes, as the upstream module builds it
-  # (pkgs.writeTextFile is stubbed to keep its text).
+  # (pkgs.writeTextFile is stubbed to keep its text); null when it writes
+  # none (home-manager with nix.enable = false).
   nixConfOf = {
-    nixos = cfg: cfg.environment.etc."nix/nix.conf".source.text;
-    darwin = cfg: cfg.environment.etc."nix/nix.conf".source.text;
-    home-manager = cfg: cfg.xdg.configFile."nix/nix.conf".source.text;
+    nixos = cfg: cfg.environment.etc."nix/nix.conf".source.text or null;
+    darwin = cfg: cfg.environment.etc."nix/nix.conf".source.text or null;
+    home-manager = cfg: cfg.xdg.configFile."nix/nix.conf".source.text or null;
   };
   trustKeys = [ "trusted-public-keys" "extra-trusted-public-keys" "substituters" "extra-substituters" ];
 
