@@ -18,23 +18,6 @@ const DefaultKey = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShj
 // DefaultSubstituter is Nix's default substituter.
 const DefaultSubstituter = "https://cache.nixos.org/"
 
-// EvalStrings has every available Nix version read a list of Nix string
-// literals, fails when versions disagree, and returns what they read.
-func EvalStrings(t testing.TB, literals []string) []string {
-	t.Helper()
-	var first []string
-	var firstNix *Nix
-	for _, n := range Versions(t) {
-		got := n.EvalStrings(t, literals)
-		if firstNix == nil {
-			first, firstNix = got, n
-		} else if !reflect.DeepEqual(got, first) {
-			t.Fatalf("%s and %s read the same string literals differently:\n%s: %q\n%s: %q", firstNix, n, firstNix, first, n, got)
-		}
-	}
-	return first
-}
-
 // EvalStrings evaluates a list of Nix string literals with nix-instantiate
 // and returns the strings Nix read.
 func (n *Nix) EvalStrings(t testing.TB, literals []string) []string {
@@ -71,15 +54,30 @@ const moduleArgs = `{
 // Modsys (modsys.go) evaluates modules with the real module systems.
 func (n *Nix) EvalModule(t testing.TB, content []byte) any {
 	t.Helper()
+	return n.EvalModuleList(t, [][]byte{content})[0]
+}
+
+// EvalModuleList is EvalModule for many modules with two Nix runs in all.
+func (n *Nix) EvalModuleList(t testing.TB, contents [][]byte) []any {
+	t.Helper()
 	dir := t.TempDir()
-	file := filepath.Join(dir, "module.nix")
-	if err := os.WriteFile(file, content, 0o644); err != nil {
-		t.Fatal(err)
+	var files []string
+	var calls strings.Builder
+	calls.WriteString("[\n")
+	for i, c := range contents {
+		name := fmt.Sprintf("module%d.nix", i)
+		if err := os.WriteFile(filepath.Join(dir, name), c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+		fmt.Fprintf(&calls, "(import ./%s args)\n", name)
 	}
-	n.run(t, dir, nil, "nix-instantiate", "--parse", file)
-	out := n.run(t, dir, nil, "nix-instantiate", "--eval", "--strict", "--json", "-E", "import ./module.nix "+moduleArgs)
-	var v any
-	if err := json.Unmarshal(out, &v); err != nil {
+	calls.WriteString("]")
+	n.run(t, dir, nil, "nix-instantiate", append([]string{"--parse"}, files...)...)
+	expr := "let args = " + moduleArgs + "; in " + calls.String()
+	out := n.run(t, dir, nil, "nix-instantiate", "--eval", "--strict", "--json", "-E", expr)
+	var v []any
+	if err := json.Unmarshal(out, &v); err != nil || len(v) != len(contents) {
 		n.Fatalf(t, "nix-instantiate output %q: %v", out, err)
 	}
 	return v
@@ -128,65 +126,107 @@ func (n *Nix) ShowConfigFiles(t testing.TB, system, user []byte) map[string]Sett
 	return m
 }
 
-// CheckTarget runs Nix.CheckTarget on every available Nix version, as
-// subtests named after the version when t is a *testing.T.
+// CheckTarget runs Nix.CheckTargets for one module on every available Nix
+// version, as subtests named after the version when t is a *testing.T.
 func CheckTarget(t testing.TB, target *policy.Target, content []byte) {
 	t.Helper()
-	each(t, func(t testing.TB, n *Nix) { n.CheckTarget(t, target, content) })
+	CheckTargets(t, []TargetModule{{Target: target, Content: content}})
 }
 
-// CheckTarget proves with real Nix that content, rendered for target, makes
-// a machine trust exactly the target's keys and substituters: modules are
-// parsed and evaluated with stub arguments (the real module systems are
-// Modsys's job), nix.conf snippets loaded by "nix config show".
-func (n *Nix) CheckTarget(t testing.TB, target *policy.Target, content []byte) {
+// CheckTargets runs Nix.CheckTargets on every available Nix version, as
+// subtests named after the version when t is a *testing.T.
+func CheckTargets(t testing.TB, files []TargetModule) {
 	t.Helper()
-	keys := make([]any, len(target.Keys))
-	for i, k := range target.Keys {
-		keys[i] = k.PublicKey
+	each(t, func(t testing.TB, n *Nix) { n.CheckTargets(t, files) })
+}
+
+// CheckTargets proves with real Nix that each file, rendered for its
+// target, makes a machine trust exactly the target's keys and
+// substituters: modules are parsed and evaluated with stub arguments (the
+// real module systems are CheckModsys's job), all in two Nix runs; nix.conf
+// snippets are loaded by "nix config show", one run each.
+func (n *Nix) CheckTargets(t testing.TB, files []TargetModule) {
+	t.Helper()
+	var modules []TargetModule
+	var contents [][]byte
+	for _, f := range files {
+		switch f.Target.Kind {
+		case policy.NixOS, policy.Darwin, policy.HomeManager:
+			modules = append(modules, f)
+			contents = append(contents, f.Content)
+		case policy.NixConf:
+			n.checkNixConf(t, f.Target, f.Content)
+		default:
+			n.Fatalf(t, "%s: unknown kind %q", f.Target.ID(), f.Target.Kind)
+		}
 	}
-	subs := make([]any, len(target.Substituters))
-	for i, s := range target.Substituters {
-		subs[i] = s
+	if len(modules) == 0 {
+		return
 	}
+	for i, got := range n.EvalModuleList(t, contents) {
+		if want := wantModuleValue(modules[i].Target); !reflect.DeepEqual(got, want) {
+			n.Errorf(t, "%s: module evaluates to\n%s\nwant\n%s", modules[i].Target.ID(), dump(got), dump(want))
+		}
+	}
+}
+
+func strs(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// wantModuleValue is what a rendered module for target evaluates to with
+// the stub arguments of moduleArgs.
+func wantModuleValue(target *policy.Target) any {
+	var keyList []string
+	for _, k := range target.Keys {
+		keyList = append(keyList, k.PublicKey)
+	}
+	keys, subs := strs(keyList), strs(target.Substituters)
 	forced := func(v any) any {
 		return map[string]any{"_type": "override", "content": v, "priority": float64(50)}
 	}
-	switch target.Kind {
-	case policy.NixOS, policy.Darwin, policy.HomeManager:
-		settings := map[string]any{}
-		want := map[string]any{"nix": map[string]any{"settings": settings}}
-		keyAttr, subAttr := "trusted-public-keys", "substituters"
-		switch {
-		case target.Kind == policy.HomeManager:
-			keyAttr, subAttr = "extra-"+keyAttr, "extra-"+subAttr
-			// Standalone home-manager writes no nix.conf without it.
-			want["nix"].(map[string]any)["package"] = map[string]any{"_type": "override", "content": "<pkgs.nix>", "priority": float64(1000)}
-			settings[keyAttr] = keys
-		case target.Exclusive:
-			settings[keyAttr] = forced(keys)
-			settings["extra-trusted-public-keys"] = forced([]any{})
-		default:
-			settings[keyAttr] = keys
-		}
-		if len(subs) > 0 {
-			settings[subAttr] = subs
-		}
-		if got := n.EvalModule(t, content); !reflect.DeepEqual(got, want) {
-			n.Errorf(t, "%s: module evaluates to\n%s\nwant\n%s", target.ID(), dump(got), dump(want))
-		}
-	case policy.NixConf:
-		conf := n.ShowConfig(t, content)
-		wantKeys := append([]any{DefaultKey}, keys...)
-		if got := conf["trusted-public-keys"].Value; !reflect.DeepEqual(got, wantKeys) {
-			n.Errorf(t, "%s: nix config show: trusted-public-keys = %s, want %s", target.ID(), dump(got), dump(wantKeys))
-		}
-		wantSubs := append([]any{DefaultSubstituter}, subs...)
-		if got := conf["substituters"].Value; !reflect.DeepEqual(got, wantSubs) {
-			n.Errorf(t, "%s: nix config show: substituters = %s, want %s", target.ID(), dump(got), dump(wantSubs))
-		}
+	settings := map[string]any{}
+	want := map[string]any{"nix": map[string]any{"settings": settings}}
+	keyAttr, subAttr := "trusted-public-keys", "substituters"
+	switch {
+	case target.Kind == policy.HomeManager:
+		keyAttr, subAttr = "extra-"+keyAttr, "extra-"+subAttr
+		// Standalone home-manager writes no nix.conf without it.
+		want["nix"].(map[string]any)["package"] = map[string]any{"_type": "override", "content": "<pkgs.nix>", "priority": float64(1000)}
+		settings[keyAttr] = keys
+	case target.Exclusive:
+		settings[keyAttr] = forced(keys)
+		settings["extra-trusted-public-keys"] = forced([]any{})
 	default:
-		n.Fatalf(t, "%s: unknown kind %q", target.ID(), target.Kind)
+		settings[keyAttr] = keys
+	}
+	if len(subs) > 0 {
+		settings[subAttr] = subs
+	}
+	return want
+}
+
+// checkNixConf loads a rendered nix.conf snippet as /etc/nix/nix.conf: Nix
+// must trust cache.nixos.org's key and the target's, and use the default
+// substituter and the target's.
+func (n *Nix) checkNixConf(t testing.TB, target *policy.Target, content []byte) {
+	t.Helper()
+	var keyList []string
+	for _, k := range target.Keys {
+		keyList = append(keyList, k.PublicKey)
+	}
+	conf := n.ShowConfig(t, content)
+	wantKeys := append([]any{DefaultKey}, strs(keyList)...)
+	if got := conf["trusted-public-keys"].Value; !reflect.DeepEqual(got, wantKeys) {
+		n.Errorf(t, "%s: nix config show: trusted-public-keys = %s, want %s", target.ID(), dump(got), dump(wantKeys))
+	}
+	wantSubs := append([]any{DefaultSubstituter}, strs(target.Substituters)...)
+	if got := conf["substituters"].Value; !reflect.DeepEqual(got, wantSubs) {
+		n.Errorf(t, "%s: nix config show: substituters = %s, want %s", target.ID(), dump(got), dump(wantSubs))
 	}
 }
 

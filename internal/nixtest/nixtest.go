@@ -178,23 +178,36 @@ func Versions(t testing.TB) []*Nix {
 	if err != nil {
 		t.Fatalf("nixtest: %v\nhint: run .ci/setup-nix again, or unset %s", err, EnvBins)
 	}
+	fail, skip := judge(all, os.Getenv(EnvRequire), os.Getenv(EnvRequireVersions))
+	if fail != "" {
+		t.Fatal(fail)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+	return all
+}
+
+// judge says whether the versions found satisfy the requirements: a
+// failure message, or a reason to skip, or neither.
+func judge(all []*Nix, require, requireVersions string) (fail, skip string) {
 	var found []string
 	for _, n := range all {
 		found = append(found, n.Version+" ("+n.Dir+")")
 	}
-	if req := os.Getenv(EnvRequireVersions); req != "" {
-		if miss := missing(req, all); len(miss) > 0 {
-			t.Fatalf("%s=%s but Nix %s is missing (found: %s)\nhint: eval \"$(.ci/setup-nix)\" sets %s",
-				EnvRequireVersions, req, strings.Join(miss, ", "), orNone(found), EnvBins)
+	if requireVersions != "" {
+		if miss := missing(requireVersions, all); len(miss) > 0 {
+			return fmt.Sprintf("%s=%s but Nix %s is missing (found: %s)\nhint: eval \"$(.ci/setup-nix)\" sets %s",
+				EnvRequireVersions, requireVersions, strings.Join(miss, ", "), orNone(found), EnvBins), ""
 		}
 	}
 	if len(all) == 0 {
-		if os.Getenv(EnvRequire) == defaultRequireValue {
-			t.Fatalf("%s=1 but no Nix is installed (no nix on PATH, %s unset)", EnvRequire, EnvBins)
+		if require == defaultRequireValue {
+			return fmt.Sprintf("%s=1 but no Nix is installed (no nix on PATH, %s unset)", EnvRequire, EnvBins), ""
 		}
-		t.Skipf("no Nix installed (set %s=1 to make this a failure)", EnvRequire)
+		return "", fmt.Sprintf("no Nix installed (set %s=1 to make this a failure)", EnvRequire)
 	}
-	return all
+	return "", ""
 }
 
 func orNone(s []string) string {
