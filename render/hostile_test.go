@@ -55,6 +55,7 @@ const hostileSource = "infra\n}; evil = true; # */"
 // hostile text, and no policy text adds a line.
 func TestHostileModules(t *testing.T) {
 	nixtest.Require(t)
+	var modules []nixtest.TargetModule
 	for _, kind := range []policy.Kind{policy.NixOS, policy.Darwin, policy.HomeManager} {
 		for _, exclusive := range []bool{false, true} {
 			if exclusive && kind == policy.HomeManager {
@@ -82,10 +83,11 @@ func TestHostileModules(t *testing.T) {
 						t.Errorf("%s %q: header line %d is not a comment: %q", kind, s, i+1, line)
 					}
 				}
-				nixtest.CheckTarget(t, target, out)
+				modules = append(modules, nixtest.TargetModule{Target: target, Content: out})
 			}
 		}
 	}
+	nixtest.CheckTargets(t, modules)
 }
 
 // TestHostileNixConf: nix.conf cannot quote, so values it cannot hold are

@@ -289,11 +289,11 @@ func TestFilesNix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var all []nixtest.TargetModule
 	for _, f := range files {
-		t.Run(f.Target, func(t *testing.T) {
-			nixtest.CheckTarget(t, p.Target(f.Target), f.Content)
-		})
+		all = append(all, nixtest.TargetModule{Target: p.Target(f.Target), Content: f.Content})
 	}
+	nixtest.CheckTargets(t, all)
 }
 
 func BenchmarkFiles(b *testing.B) {

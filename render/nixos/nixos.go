@@ -4,8 +4,11 @@
 //
 // NixOS sets cache.nixos.org's key at normal priority and merges module
 // lists, so the rendered list adds to it. An exclusive target wraps the keys
-// in lib.mkForce instead, so they replace every other definition.
-// Substituters are always added, never forced.
+// in lib.mkForce instead, so they replace every other definition, and forces
+// nix.settings.extra-trusted-public-keys to the empty list, which NixOS and
+// nix-darwin would otherwise write after it. Substituters are always added,
+// never forced. render/modsys_test.go checks all of this with the real
+// module systems.
 package nixos
 
 import (
@@ -30,13 +33,21 @@ var tmpl = sync.OnceValue(func() *template.Template {
 # nix.enable = false nix-darwin writes no nix.conf and these settings have no
 # effect. Determinate Nix users: use a nixconf target with
 # path = "/etc/nix/nix.custom.conf" instead.
+# Not both on one machine: with nix.enable = true, nix-darwin refuses to
+# activate while /etc/nix/nix.custom.conf holds content it does not know
+# (Determinate Nix's settings), so a machine cannot take this module and
+# such a nixconf target.
 {{- else}}
 # A NixOS module: add this file to imports in your NixOS configuration.
 {{- end}}
 #
 {{- if .In.Target.Exclusive}}
 # exclusive = true: lib.mkForce makes these the only trusted public keys, so
-# keys set anywhere else, cache.nixos.org's included, are no longer trusted.
+# keys other modules set in nix.settings.trusted-public-keys or
+# nix.settings.extra-trusted-public-keys, cache.nixos.org's included, are no
+# longer trusted. It cannot remove keys added through nix.extraOptions, and
+# the daemon still honours the trusted-public-keys of users in trusted-users
+# (their own nix.conf, NIX_CONFIG or --option).
 # Substituters are not forced: they are added to the system's list, and a
 # substituter whose key is not trusted here can no longer be used.
 {{- else}}
@@ -49,6 +60,9 @@ var tmpl = sync.OnceValue(func() *template.Template {
 {{- with .KeyLines}}[
 {{.}}  ];
 {{- else}}[ ];
+{{- end}}
+{{- if .In.Target.Exclusive}}
+  nix.settings.extra-trusted-public-keys = lib.mkForce [ ];
 {{- end}}
 {{- with .Substituters}}
   nix.settings.substituters = [

@@ -5,6 +5,10 @@
 # nix.enable = false nix-darwin writes no nix.conf and these settings have no
 # effect. Determinate Nix users: use a nixconf target with
 # path = "/etc/nix/nix.custom.conf" instead.
+# Not both on one machine: with nix.enable = true, nix-darwin refuses to
+# activate while /etc/nix/nix.custom.conf holds content it does not know
+# (Determinate Nix's settings), so a machine cannot take this module and
+# such a nixconf target.
 #
 # Module lists are merged, so keys set elsewhere (cache.nixos.org's
 # included) stay trusted.

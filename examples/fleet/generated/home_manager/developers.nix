@@ -2,13 +2,23 @@
 #
 # A home-manager module: add this file to imports in your home configuration.
 # home-manager writes nix.settings to ~/.config/nix/nix.conf only when
-# nix.package is set. The extra- settings add to the keys and substituters
-# the system trusts instead of replacing them.
+# nix.package is set: this module defaults it to pkgs.nix (lib.mkDefault),
+# which standalone home-manager also puts on its activation PATH; as a NixOS
+# or nix-darwin module, home-manager uses the system's nix.package instead,
+# and writes nothing when the system has nix.enable = false (nix-darwin with
+# Determinate Nix). The extra- settings add to the keys and substituters the
+# system trusts instead of replacing them.
+#
+# Do not set a plain nix.settings.trusted-public-keys or substituters in the
+# same home configuration: home-manager writes settings in alphabetical order,
+# so the plain line follows these extra- lines and Nix silently drops
+# keyform's keys (NixOS/nix#9487). Use the extra- settings there too.
 #
 # The Nix daemon honours these settings only for users listed in its
 # trusted-users setting; keyform cannot check that for you.
-{ ... }:
+{ lib, pkgs, ... }:
 {
+  nix.package = lib.mkDefault pkgs.nix;
   nix.settings.extra-trusted-public-keys = [
     "cache.acme.example-2:77Ksf1aQtKNqqAtGfXKLmumTlJx3TV7qbVuVimbqaLg=" # key acme_2026 (catalog acme)
     "cache.acme.example-3:zBmwlOPUUYbUD2z9i2EYLMcIbzqcyg/gdifKHCBTUeU=" # key acme_2027 (catalog acme)

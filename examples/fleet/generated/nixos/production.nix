@@ -3,7 +3,11 @@
 # A NixOS module: add this file to imports in your NixOS configuration.
 #
 # exclusive = true: lib.mkForce makes these the only trusted public keys, so
-# keys set anywhere else, cache.nixos.org's included, are no longer trusted.
+# keys other modules set in nix.settings.trusted-public-keys or
+# nix.settings.extra-trusted-public-keys, cache.nixos.org's included, are no
+# longer trusted. It cannot remove keys added through nix.extraOptions, and
+# the daemon still honours the trusted-public-keys of users in trusted-users
+# (their own nix.conf, NIX_CONFIG or --option).
 # Substituters are not forced: they are added to the system's list, and a
 # substituter whose key is not trusted here can no longer be used.
 { lib, ... }:
@@ -12,6 +16,7 @@
     "cache.acme.example-2:77Ksf1aQtKNqqAtGfXKLmumTlJx3TV7qbVuVimbqaLg=" # key acme_2026 (catalog acme)
     "cache.acme.example-3:zBmwlOPUUYbUD2z9i2EYLMcIbzqcyg/gdifKHCBTUeU=" # key acme_2027 (catalog acme)
   ];
+  nix.settings.extra-trusted-public-keys = lib.mkForce [ ];
   nix.settings.substituters = [
     "https://cache.acme.example" # catalog acme
   ];
