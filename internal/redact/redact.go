@@ -162,11 +162,16 @@ func replace(b []byte, fs []Finding) []byte {
 // ClassifyKeyText says whether s, the text of something that should be a
 // Nix public key (an attribute, a .pub file), holds secret key material: 0
 // when not, else SecretKey or TruncatedSecretKey. It is laxer than Find
-// about where the key material is, since the field says what it is: line
-// breaks and spaces anywhere are ignored, the name may be missing, and
-// any case goes.
+// about where the key material is, since the field says what it is: it
+// may be split over lines (and indented), the name may be missing, and any
+// case goes.
 func ClassifyKeyText(s string) Kind {
-	s = strings.NewReplacer("\\n", "", "\\r", "", "\n", "", "\r", "", " ", "", "\t", "").Replace(s)
+	// Join the lines (raw, or \n escapes) without their indentation.
+	lines := strings.FieldsFunc(strings.NewReplacer("\\n", "\n", "\\r", "\n").Replace(s), func(r rune) bool { return r == '\n' || r == '\r' })
+	for i, line := range lines {
+		lines[i] = strings.TrimSpace(line)
+	}
+	s = strings.Join(lines, "")
 	if _, after, ok := strings.Cut(s, ":"); ok {
 		s = after
 	}
@@ -472,4 +477,40 @@ func newLiner(b []byte) func(int) int {
 		pos = off
 		return line
 	}
+}
+
+// MaskValue overwrites, byte for byte, everything in b (the source of a
+// value that should have been a public key or recipient but is not) that
+// could be key material: all of it after the first ':' (all of it when
+// there is none), except quotes, line breaks and the \n escape. The name
+// before ':' stays, so a message can still be matched to its key.
+func MaskValue(b []byte) {
+	start := bytes.IndexByte(b, ':') + 1
+	for i := start; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\\' && i+1 < len(b) && (b[i+1] == 'n' || b[i+1] == 'r'):
+			i++
+		case c == '"' || c == '\'' || c == '\n' || c == '\r':
+		default:
+			b[i] = '*'
+		}
+	}
+}
+
+// KeyMaterialChars counts the base64 characters after the first ':' of s
+// (in all of s when there is none): how much key material a value that
+// failed to parse as a key could hold. Below 16 (12 bytes, leaving 160
+// bits of a seed unknown) it is safe to show.
+func KeyMaterialChars(s string) int {
+	_, after, ok := strings.Cut(s, ":")
+	if !ok {
+		after = s
+	}
+	n := 0
+	for i := 0; i < len(after); i++ {
+		if isB64(after[i]) {
+			n++
+		}
+	}
+	return n
 }
