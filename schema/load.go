@@ -172,6 +172,9 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 	findings := make([][]redact.Finding, len(names))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	// Read every file before parsing any, so that a policy over the
+	// limits costs no parsing.
+	srcs := make([][]byte, len(names))
 	var total int64
 	for i, name := range names {
 		src, err := safefile.ReadFileFS(fsys, name, MaxPolicyFileSize)
@@ -180,9 +183,15 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 			continue
 		}
 		if total += int64(len(src)); total > MaxPolicySize {
-			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Policy too large",
-				Detail: fmt.Sprintf("The *.hcl files in %s add up to more than %s, the limit keyform reads, at %s. Remove files that are not policy, or split the policy into several directories.", displayDir(dir, opts.AbsDir), safefile.Size(MaxPolicySize), l.display(name))})
-			break
+			return &Result{Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Policy too large",
+				Detail: fmt.Sprintf("The *.hcl files in %s add up to more than %s, the limit keyform reads, at %s. Remove files that are not policy, or split the policy into several directories.", displayDir(dir, opts.AbsDir), safefile.Size(MaxPolicySize), l.display(name))}}}
+		}
+		srcs[i] = src
+	}
+	for i, name := range names {
+		src := srcs[i]
+		if src == nil {
+			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
