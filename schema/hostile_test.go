@@ -142,8 +142,8 @@ target "nixconf" "laptops" {
 	for path, want := range map[string]string{
 		"/Library/Application Support/nix/nix.conf": "",
 		"/etc/nix/nix conf/../nix.conf":             "",
-		"/etc/nix/nix\\tconf":                        "contains whitespace",
-		"/etc/nix/$HOME.conf":                        "contains '$'",
+		"/etc/nix/nix\\tconf":                       "contains whitespace",
+		"/etc/nix/$HOME.conf":                       "contains '$'",
 	} {
 		res := LoadFS(memfs.FS{"keyform.hcl": []byte(strings.Replace(src, "PATH", path, 1))}, ".", Options{Now: testNow})
 		switch {
