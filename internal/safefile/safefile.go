@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // NotRegularError says a file is a directory, pipe, socket or device.
@@ -76,10 +77,15 @@ func Size(n int64) string {
 			break
 		}
 	}
-	if v == float64(int64(v)) {
+	s := fmt.Sprintf("%.1f", v)
+	switch {
+	case v == float64(int64(v)):
 		return fmt.Sprintf("%d %s", int64(v), suffix)
+	case strings.HasSuffix(s, ".0"):
+		// Just over a limit would read as the limit itself.
+		return fmt.Sprintf("%d bytes", n)
 	}
-	return fmt.Sprintf("%.1f %s", v, suffix)
+	return s + " " + suffix
 }
 
 // ReadFile reads the file at path, refusing anything but a regular file

@@ -169,7 +169,7 @@ func TestLimitWhileReading(t *testing.T) {
 }
 
 func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 bytes", 1: "1 byte", 1023: "1023 bytes", 1024: "1 KiB", 64 << 10: "64 KiB", 4 << 20: "4 MiB", 1536 << 20: "1.5 GiB"} {
+	for n, want := range map[int64]string{0: "0 bytes", 1: "1 byte", 1023: "1023 bytes", 1024: "1 KiB", 64 << 10: "64 KiB", 4 << 20: "4 MiB", 1536 << 20: "1.5 GiB", 32<<20 + 1: "33554433 bytes"} {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
