@@ -190,13 +190,29 @@ func ClassifyKeyText(s string) Kind {
 	return 0
 }
 
-func isB64(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
+// Character classes as tables: the scan looks at every byte of what
+// keyform prints.
+var b64Chars, nameChars [256]bool
+
+func init() {
+	for c := range 256 {
+		alnum := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		b64Chars[c] = alnum || c == '+' || c == '/'
+		nameChars[c] = alnum || c == '.' || c == '_' || c == '+' || c == '-'
+	}
 }
 
-func isNameChar(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '+' || c == '-'
-}
+func isB64(c byte) bool { return b64Chars[c] }
+
+// authorityEnd are the bytes that end a URL's authority, or the URL.
+var authorityEnd = func() (t [256]bool) {
+	for _, c := range []byte("/?#\"' \t\r\n<>()[]{}`") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isNameChar(c byte) bool { return nameChars[c] }
 
 // minSecretChars is the shortest run of base64 characters taken for key
 // material: one more than a public key (or fingerprint) has.
@@ -237,9 +253,11 @@ func find(b []byte, final bool) (fs []Finding, hold int) {
 		if open && !final {
 			hold = min(hold, nameStart)
 		}
-		name := string(b[nameStart:i])
-		if k := classifyRun(b, i+1, end, chars, name); k != 0 {
-			add(Finding{Kind: k, Start: i + 1, End: end, Line: lineAt(i + 1), Name: name})
+		if chars >= minSecretChars {
+			name := string(b[nameStart:i])
+			if k := classifyRun(b, i+1, end, chars, name); k != 0 {
+				add(Finding{Kind: k, Start: i + 1, End: end, Line: lineAt(i + 1), Name: name})
+			}
 		}
 		next := bytes.IndexByte(b[max(end, i+1):], ':')
 		if next < 0 {
@@ -269,12 +287,21 @@ func find(b []byte, final bool) (fs []Finding, hold int) {
 		i = j
 	}
 
-	for _, m := range ageIdentityRe.FindAllIndex(b, -1) {
+	// The regular expressions cost more than the rest together: run them
+	// only where their fixed text is.
+	var ageMatches, pemMatches [][]int
+	if bytes.Contains(b, []byte("AGE-")) || bytes.Contains(b, []byte("age-")) {
+		ageMatches = ageIdentityRe.FindAllIndex(b, -1)
+	}
+	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+		pemMatches = pemBeginRe.FindAllIndex(b, -1)
+	}
+	for _, m := range ageMatches {
 		start := m[0] + bytes.LastIndex(b[m[0]:m[1]], []byte("-1")) + 2
 		add(Finding{Kind: AgeIdentity, Start: start, End: m[1], Line: lineAt(start)})
 	}
 
-	for _, m := range pemBeginRe.FindAllIndex(b, -1) {
+	for _, m := range pemMatches {
 		end := pemEndRe.FindIndex(b[m[1]:])
 		switch {
 		case end != nil:
@@ -427,7 +454,7 @@ func findURLCredentials(b []byte, lineAt func(int) int) []Finding {
 		}
 		a := k + 3
 		e := a
-		for e < len(b) && strings.IndexByte("/?#\"' \t\r\n<>()[]{}`", b[e]) < 0 {
+		for e < len(b) && !authorityEnd[b[e]] {
 			e++
 		}
 		at := bytes.LastIndexByte(b[a:e], '@')

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"strings"
@@ -353,5 +354,24 @@ func TestIsSecretPair(t *testing.T) {
 	priv[40] ^= 1
 	if isSecretPair([]byte(base64.RawStdEncoding.EncodeToString(priv))) {
 		t.Error("a mismatched pair recognised")
+	}
+}
+
+// BenchmarkWriter passes rendered output (public keys, URLs, comments)
+// through a Writer line by line, as the keyform command would.
+func BenchmarkWriter(b *testing.B) {
+	var in bytes.Buffer
+	for i := range 10000 {
+		sk, _ := keys.Generate(fmt.Sprintf("cache%d.example.org-1", i), seeded(uint64(i)))
+		fmt.Fprintf(&in, "    %q # key k%d (catalog c%d) https://cache%d.example.org\n", sk.Public().String(), i, i%10, i)
+	}
+	lines := bytes.SplitAfter(in.Bytes(), []byte("\n"))
+	b.SetBytes(int64(in.Len()))
+	for b.Loop() {
+		w := NewWriter(io.Discard)
+		for _, l := range lines {
+			w.Write(l)
+		}
+		w.Flush()
 	}
 }
