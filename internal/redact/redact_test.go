@@ -14,6 +14,8 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+
 	"github.com/keyform/keyform/keys"
 )
 

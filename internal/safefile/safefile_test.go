@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
 
 // hostile returns files a pull request could plant: a named pipe with no
