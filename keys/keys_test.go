@@ -755,3 +755,13 @@ func TestNarinfoParseFields(t *testing.T) {
 		t.Errorf("encode round trip: %#v %v", back, err)
 	}
 }
+
+func TestNarinfoSizeLimit(t *testing.T) {
+	big := append(goldenNarinfo(t), bytes.Repeat([]byte("X-Padding: x\n"), MaxNarinfoSize/13+1)...)
+	if _, err := ParseNarinfo(big); !errors.Is(err, ErrBadNarinfo) || !strings.Contains(err.Error(), "more than the 1048576 bytes") {
+		t.Errorf("a narinfo over the limit: %v", err)
+	}
+	if _, err := ParseNarinfo(goldenNarinfo(t)); err != nil {
+		t.Errorf("the golden narinfo: %v", err)
+	}
+}

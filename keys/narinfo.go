@@ -69,6 +69,11 @@ type Narinfo struct {
 	Sigs       []string // "Sig:" values in file order; nil if none
 }
 
+// MaxNarinfoSize bounds what ParseNarinfo accepts (callers reading a
+// cache should read at most this much): a narinfo is a few hundred bytes,
+// plus about 60 per reference and 100 per signature.
+const MaxNarinfoSize = 1 << 20
+
 // ParseNarinfo parses .narinfo text: "Name: value" lines, each ended by
 // "\n" (a missing final newline is tolerated). StorePath, URL, NarHash and
 // a non-zero NarSize are required; unknown fields are ignored; "Sig" may
@@ -80,6 +85,9 @@ type Narinfo struct {
 // applies, [ErrBadHash] or [ErrBadStorePath].
 func ParseNarinfo(text []byte) (*Narinfo, error) {
 	n := &Narinfo{}
+	if len(text) > MaxNarinfoSize {
+		return nil, newError(ErrBadNarinfo, fmt.Sprintf("narinfo is %d bytes, more than the %d bytes keyform reads: a narinfo is a few hundred bytes plus its references and signatures", len(text), MaxNarinfoSize))
+	}
 	if len(text) == 0 {
 		return nil, newError(ErrBadNarinfo, "narinfo is empty: expected Name: value lines with StorePath, URL, NarHash and NarSize")
 	}

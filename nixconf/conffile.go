@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/safefile"
 )
 
 // InStore reports whether the absolute path p is in the Nix store.
@@ -128,7 +129,9 @@ func (c *ConfFile) Close() {
 
 // read reads the file to patch; a missing file reads as empty.
 func (c *ConfFile) read() error {
-	f, err := os.Open(c.Real)
+	// safefile refuses a pipe or device without blocking on it, and a
+	// file over MaxConfFileSize.
+	f, err := safefile.Open(c.Real, MaxConfFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -140,11 +143,11 @@ func (c *ConfFile) read() error {
 	if err != nil {
 		return err
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", c.Real)
-	}
-	if c.Data, err = io.ReadAll(f); err != nil {
+	if c.Data, err = io.ReadAll(io.LimitReader(f, MaxConfFileSize+1)); err != nil {
 		return err
+	}
+	if len(c.Data) > MaxConfFileSize {
+		return &safefile.TooLargeError{Path: c.Real, Size: int64(len(c.Data)), Limit: MaxConfFileSize}
 	}
 	c.Exists, c.Info = true, fi
 	return nil

@@ -3,8 +3,11 @@ package nixconf
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/keyform/keyform/internal/redact"
 )
 
 // ShownConfig is a machine's effective configuration as printed by
@@ -59,14 +62,61 @@ func ParseShowConfig(data []byte) (*ShownConfig, error) {
 	return c, nil
 }
 
+// ErrNixConf is wrapped by ParseShowConfig's error when the input is a
+// nix.conf file rather than what "nix config show" prints.
+var ErrNixConf = errors.New("a nix.conf file, not the output of \"nix config show\"")
+
+// NixConfError says which line shows that the input is a nix.conf file.
+// Reading one as a machine's configuration would be wrong in the ways
+// that matter: it misses Nix's defaults, other configuration files and
+// includes, and an extra- line means "add to what is there".
+type NixConfError struct {
+	Line   int
+	Reason string
+}
+
+func (e *NixConfError) Error() string {
+	return fmt.Sprintf("line %d %s: this is %s, which misses what Nix adds from its defaults and other files; capture the machine's effective configuration instead, with \"nix config show --json > FILE\" (\"nix show-config --json > FILE\" before Nix 2.20)", e.Line, e.Reason, ErrNixConf)
+}
+
+func (e *NixConfError) Unwrap() error { return ErrNixConf }
+
+// nixConfLine reports why a line of "nix config show" text input can only
+// come from a nix.conf: comments, includes and extra- settings appear in
+// nix.conf files, never in what Nix prints, and Nix prints each setting
+// once, sorted by name. A sorted, comment-free nix.conf of plain settings
+// passes: read as shown configuration, it says what that file alone sets.
+func nixConfLine(line, name, prev string, seen map[string]bool) string {
+	t := strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(t, "#"):
+		return "is a comment"
+	case strings.HasPrefix(t, "include ") || strings.HasPrefix(t, "!include "):
+		return "includes another file"
+	case name == "":
+		return ""
+	case strings.HasPrefix(name, "extra-") && name != "extra-platforms":
+		return fmt.Sprintf("sets %s (nix config show prints the merged %s, never an extra- setting)", name, strings.TrimPrefix(name, "extra-"))
+	case seen[name]:
+		return fmt.Sprintf("sets %s again (nix config show prints each setting once)", name)
+	case name < prev:
+		return fmt.Sprintf("sets %s after %s (nix config show prints settings sorted by name)", name, prev)
+	}
+	return ""
+}
+
 func parseShowConfigText(data []byte) (*ShownConfig, error) {
 	c := &ShownConfig{Format: "text", values: map[string][]string{}}
+	prev, seen := "", map[string]bool{}
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		// Warnings Nix prints on stderr end up here when a user
 		// captures both streams.
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "warning:") {
 			continue
+		}
+		if why := nixConfLine(line, "", "", nil); why != "" {
+			return nil, &NixConfError{Line: i + 1, Reason: why}
 		}
 		name, value, ok := strings.Cut(line, " = ")
 		if !ok {
@@ -75,9 +125,13 @@ func parseShowConfigText(data []byte) (*ShownConfig, error) {
 			name, ok = strings.CutSuffix(line, " =")
 		}
 		if !ok || name == "" || strings.ContainsAny(name, " \t=") {
-			return nil, fmt.Errorf("line %d: %q is not a \"name = value\" line of nix config show", i+1, truncate(line, 60))
+			return nil, fmt.Errorf("line %d: %q is not a \"name = value\" line of nix config show", i+1, truncate(redact.String(line), 60))
+		}
+		if why := nixConfLine(line, name, prev, seen); why != "" {
+			return nil, &NixConfError{Line: i + 1, Reason: why}
 		}
 		c.values[name] = words(value)
+		prev, seen[name] = name, true
 	}
 	return c, nil
 }
@@ -108,7 +162,7 @@ func parseShowConfigJSON(data []byte) (*ShownConfig, error) {
 		if err := json.Unmarshal(r.Value, &list); err != nil {
 			var s string
 			if err2 := json.Unmarshal(r.Value, &s); err2 != nil {
-				return nil, fmt.Errorf("%s: value is not a list of strings: %s", st.name, truncate(string(r.Value), 60))
+				return nil, fmt.Errorf("%s: value is not a list of strings: %s", st.name, truncate(redact.String(string(r.Value)), 60))
 			}
 			list = words(s)
 		}

@@ -2,6 +2,8 @@ package nixconf
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,4 +96,51 @@ func FuzzParseShowConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// verify --config given a nix.conf: the reader says so, at the line that
+// shows it, and how to capture the right input.
+func TestParseShowConfigRefusesNixConf(t *testing.T) {
+	for in, line := range map[string]int{
+		"# /etc/nix/nix.conf\ntrusted-public-keys = a:1\n":                                1,
+		"trusted-public-keys = a:1\nextra-trusted-public-keys = b:2\n":                    2,
+		"extra-substituters = https://a.example\ntrusted-public-keys = a:1\n":             1,
+		"trusted-public-keys = a:1\n!include nix.custom.conf\n":                           2,
+		"trusted-public-keys = a:1\ninclude /etc/nix/other.conf\n":                        2,
+		"substituters = https://a.example\ntrusted-public-keys = a:1\nsubstituters = x\n": 3,
+		"trusted-public-keys = a:1\nsubstituters = https://a.example\n":                   2,
+		"max-jobs = 4\n  # a comment, indented\ntrusted-public-keys = a:1\n":              2,
+		"build-users-group = nixbld\ntrusted-public-keys = a:1\nextra-platforms = x\n":    3,
+	} {
+		_, err := ParseShowConfig([]byte(in))
+		var nc *NixConfError
+		if !errors.As(err, &nc) || !errors.Is(err, ErrNixConf) {
+			t.Errorf("%q: %v, want a NixConfError", in, err)
+			continue
+		}
+		if nc.Line != line {
+			t.Errorf("%q: line %d, want %d", in, nc.Line, line)
+		}
+		for _, want := range []string{fmt.Sprintf("line %d ", line), "nix.conf", "nix config show --json > FILE", "nix show-config --json"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%q: %q lacks %q", in, err, want)
+			}
+		}
+	}
+	// extra-platforms is a setting of its own, which nix config show prints.
+	if _, err := ParseShowConfig([]byte("extra-platforms = \ntrusted-public-keys = a:1\n")); err != nil {
+		t.Errorf("extra-platforms: %v", err)
+	}
+}
+
+// An error about a line of the input never shows a secret key in it (a
+// secret key file passed as --config, say).
+func TestParseShowConfigErrorRedacts(t *testing.T) {
+	secret := "k:" + strings.Repeat("AbCd", 22)
+	for _, in := range []string{secret + "\n", `{"trusted-public-keys": {"value": {"k": "` + secret + `"}}}`} {
+		_, err := ParseShowConfig([]byte(in))
+		if err == nil || strings.Contains(err.Error(), "AbCdAbCdAbCdAbCd") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
 }

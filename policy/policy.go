@@ -102,6 +102,59 @@ type Key struct {
 // Pending reports whether the key still has to be generated.
 func (k *Key) Pending() bool { return k.PublicKey == "" }
 
+// An expired key stays trusted wherever it was: the date is a deadline for
+// the people who rotate keys, not for the machines that trust them. So an
+// expired active key fails validate, check and plan (CI must force the
+// rotation), is a warning for the commands that involve it, and changes
+// nothing for the others (README, "Expiry").
+
+// DaysLeft is the number of days from now's date (in UTC) to the key's
+// expires date: 0 on that day, negative once it has passed. It is only
+// meaningful when the key has an expires date.
+func (k *Key) DaysLeft(now time.Time) int {
+	today := now.UTC().Truncate(24 * time.Hour)
+	return int(k.Expires.Sub(today).Hours() / 24)
+}
+
+// Expired reports whether k is an active key whose expires date has passed
+// on now's date: the key expires at the end of its expires day.
+func (k *Key) Expired(now time.Time) bool {
+	return k.State == Active && !k.Expires.IsZero() && k.DaysLeft(now) < 0
+}
+
+// Status is the key's state as listings show it: "pending" (not generated
+// yet), "retired", "expired" (active, past its date) or "active".
+func (k *Key) Status(now time.Time) string {
+	switch {
+	case k.Pending():
+		return "pending"
+	case k.State == Retired:
+		return "retired"
+	case k.Expired(now):
+		return "expired"
+	}
+	return string(k.State)
+}
+
+// ExpiredNote says that k expired and what to do, for diagnostics and for
+// the warnings of commands that involve k.
+func (k *Key) ExpiredNote() string {
+	return fmt.Sprintf("Key %q expired on %s. Rotate it (keyform rotate %s) and retire it (keyform retire %s) once every machine trusts its successor, or extend expires if that is the policy.",
+		k.Label, k.Expires.Format(time.DateOnly), k.Label, k.Label)
+}
+
+// ExpiredKeys returns the keys of ks that are expired on now's date, in
+// the order of ks: what a command that involves ks warns about.
+func ExpiredKeys(ks []*Key, now time.Time) []*Key {
+	var out []*Key
+	for _, k := range ks {
+		if k.Expired(now) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Kind is a target kind.
 type Kind string
 

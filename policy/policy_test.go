@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 )
@@ -91,5 +93,58 @@ func TestTrustedBy(t *testing.T) {
 	}
 	if len(m[k1]) != 1 || m[k3] != nil {
 		t.Errorf("TrustedBy() = %v", m)
+	}
+}
+
+// A key expires at the end of its expires day, in UTC; retired keys and
+// keys without a date never do.
+func TestExpired(t *testing.T) {
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	k := &Key{Label: "k", PublicKey: "k:x", State: Active, Expires: day("2026-11-25")}
+	for now, want := range map[string]bool{
+		"2026-11-24T23:59:59Z":      false,
+		"2026-11-25T00:00:00Z":      false,
+		"2026-11-25T23:59:59Z":      false,
+		"2026-11-26T00:00:00Z":      true,
+		"2026-11-25T20:00:00-05:00": true, // 2026-11-26 01:00 UTC
+		"2027-01-01T00:00:00Z":      true,
+	} {
+		at, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.Expired(at); got != want {
+			t.Errorf("Expired(%s) = %v, want %v", now, got, want)
+		}
+	}
+	later := day("2027-01-01")
+	if got := k.DaysLeft(day("2026-11-20")); got != 5 {
+		t.Errorf("DaysLeft = %d, want 5", got)
+	}
+	for _, c := range []struct {
+		k    Key
+		want string
+	}{
+		{Key{PublicKey: "k:x", State: Active, Expires: day("2026-11-25")}, "expired"},
+		{Key{PublicKey: "k:x", State: Active}, "active"},
+		{Key{PublicKey: "k:x", State: Retired, Expires: day("2026-11-25")}, "retired"},
+		{Key{State: Active, Expires: day("2026-11-25")}, "pending"},
+	} {
+		if got := c.k.Status(later); got != c.want {
+			t.Errorf("Status of %+v = %q, want %q", c.k, got, c.want)
+		}
+	}
+	if note := k.ExpiredNote(); !strings.Contains(note, "expired on 2026-11-25") || !strings.Contains(note, "keyform rotate k") {
+		t.Errorf("ExpiredNote = %q", note)
+	}
+	ks := []*Key{k, {Label: "r", State: Retired, Expires: day("2020-01-01")}, {Label: "n", State: Active}}
+	if got := ExpiredKeys(ks, later); len(got) != 1 || got[0] != k {
+		t.Errorf("ExpiredKeys = %v", got)
 	}
 }

@@ -50,6 +50,10 @@ type loader struct {
 	targets    map[string]*targetDecl
 	publishers map[string]*publisherDecl
 
+	// secretRanges are where the secrets masked before parsing were; a
+	// value overlapping one was reported already (inSecret).
+	secretRanges []hcl.Range
+
 	// prefetched holds public key files read ahead of decoding (prefetch).
 	prefetched map[string]readResult
 

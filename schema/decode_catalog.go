@@ -24,8 +24,14 @@ func (l *loader) declareCatalog(b *hcl.Block) {
 	c := &policy.Catalog{Label: b.Labels[0], Pos: pos(b.DefRange)}
 	c.Description = l.stringAttr(content, "description", nil)
 	if attr := content.Attributes["substituter"]; attr != nil {
-		u := l.stringAttr(content, "substituter", nil)
-		if err := checkURL(u); err != nil {
+		var ok bool
+		u := l.stringAttr(content, "substituter", &ok)
+		if !ok {
+			// evalAttr said why.
+		} else if err := checkURL(u); err == errCredentials {
+			l.maskValue(attr.Expr.Range())
+			l.errorf(attr.Expr.Range().Ptr(), "Credentials in a substituter URL", "%s.", err)
+		} else if err != nil {
 			l.errorf(attr.Expr.Range().Ptr(), "Invalid substituter", "%s. Give the cache URL exactly as nix.conf's substituters setting takes it, for example \"https://cache.example.org\".", err)
 		} else if u != "" {
 			c.Substituters = []string{u}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/keyform/keyform/internal/redact"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
@@ -142,14 +143,15 @@ func (l *loader) decodeExpires(d *keyDecl) {
 	}
 	k := d.k
 	k.Expires = t
-	if k.State == policy.Retired || l.opts.SkipExpiry {
+	if k.State == policy.Retired || l.opts.Expiry == ExpiryIgnored {
 		return
 	}
-	today := l.opts.Now.UTC().Truncate(24 * time.Hour)
-	days := int(t.Sub(today).Hours() / 24)
+	days := k.DaysLeft(l.opts.Now)
 	switch {
+	case days < 0 && l.opts.Expiry == ExpiredIsWarning:
+		l.warnf(attr.Expr.Range().Ptr(), "Key expired", "%s Machines keep trusting it; keyform validate, check and plan fail until it is rotated.", k.ExpiredNote())
 	case days < 0:
-		l.errorf(attr.Expr.Range().Ptr(), "Key expired", "Key %q expired on %s. Rotate it (keyform rotate %s) and retire it (state = \"retired\"), or extend expires if that is the policy.", k.Label, s, k.Label)
+		l.errorf(attr.Expr.Range().Ptr(), "Key expired", "%s Machines keep trusting it; keyform validate, check and plan fail until it is rotated, so that CI forces the rotation.", k.ExpiredNote())
 	case days <= l.policy.Settings.ExpiryWarningDays:
 		when := fmt.Sprintf("in %d days", days)
 		switch days {
@@ -186,12 +188,17 @@ func (l *loader) decodePublicKey(d *keyDecl) {
 		}
 		subject = inline.Expr.Range().Ptr()
 		where = "the public_key attribute"
-		if pk, err := keys.ParsePublicKey(text); err != nil && errors.Is(err, keys.ErrSecretKeyGiven) || pk == nil && looksSecret(text) {
-			l.redact(*subject)
+		if _, err := keys.ParsePublicKey(text); err != nil && redact.KeyMaterialChars(text) >= 16 {
+			// Too short to be anything but a typo, it may show.
+			l.maskValue(*subject)
 		}
 	} else {
-		rel := l.stringAttr(d.content, "public_key_file", nil)
+		var ok bool
+		rel := l.stringAttr(d.content, "public_key_file", &ok)
 		subject = file.Expr.Range().Ptr()
+		if !ok {
+			return
+		}
 		if err := checkRelPath(rel); err != nil {
 			l.errorf(subject, "Invalid public_key_file", "%s. public_key_file is relative to the policy directory, for example \"keys/%s.pub\".", err, k.Label)
 			return
@@ -206,16 +213,27 @@ func (l *loader) decodePublicKey(d *keyDecl) {
 			return
 		}
 		if err != nil {
-			l.errorf(subject, "Cannot read public key file", "%s.", err)
+			diag := readError(rel, "public key file", err)
+			diag.Subject = subject
+			l.diags = append(l.diags, diag)
+			return
+		}
+		// The file is never printed, but say where in it the secret is.
+		if fs := redact.Find(b); len(fs) > 0 {
+			l.secretError(subject, fs[0].Kind, fmt.Sprintf("Line %d of the file %s", fs[0].Line, rel), k.Label)
 			return
 		}
 		text = trimOneNewline(b)
 		where = "the file " + rel
 	}
+	if kind := redact.ClassifyKeyText(text); kind != 0 {
+		l.secretError(subject, kind, capitalize(where), k.Label)
+		return
+	}
 	pk, err := keys.ParsePublicKey(text)
 	switch {
 	case err != nil && errors.Is(err, keys.ErrSecretKeyGiven):
-		l.errorf(subject, "Secret key where a public key belongs", "%s holds a secret (private) key, not a public key. Anyone who can read it can sign as %q: remove it, rotate the key, and put only the public key here (keyform pubkey < SECRETFILE prints it).", capitalize(where), k.Label)
+		l.secretError(subject, redact.SecretKey, capitalize(where), k.Label)
 		return
 	case err != nil:
 		l.errorf(subject, "Invalid public key", "The public key in %s does not parse: %s. A Nix public key looks like \"%s:BASE64\" (44 base64 characters).", where, err, exampleName(k.Name))
@@ -232,6 +250,15 @@ func (l *loader) decodePublicKey(d *keyDecl) {
 	l.fingerprints[fp] = k
 	k.PublicKey = pk.String()
 	k.Fingerprint = fp
+}
+
+// secretError reports secret key material where a public key belongs.
+func (l *loader) secretError(subject *hcl.Range, kind redact.Kind, where, label string) {
+	summary := "Secret key where a public key belongs"
+	if kind == redact.TruncatedSecretKey {
+		summary = "Truncated secret key where a public key belongs"
+	}
+	l.errorf(subject, summary, "%s", strings.Replace(secretFix(kind, where), "keyform rotate KEY", "keyform rotate "+label, 1))
 }
 
 func exampleName(name string) string {

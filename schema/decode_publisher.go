@@ -103,7 +103,7 @@ func (l *loader) decodeRecipients(d *publisherDecl, attr *hcl.Attribute) {
 	seen := map[string]hcl.Range{}
 	for _, e := range exprs {
 		r := e.Range()
-		if !l.checkRefs(e) {
+		if l.inSecret(r) || !l.checkRefs(e) {
 			continue
 		}
 		v, diags := e.Value(l.ctx)
@@ -117,7 +117,7 @@ func (l *loader) decodeRecipients(d *publisherDecl, attr *hcl.Attribute) {
 		}
 		s := v.AsString()
 		if policy.RecipientLooksSecret(s) {
-			l.redact(r)
+			l.maskValue(r)
 		}
 		err := policy.CheckRecipientText(s)
 		if err == nil && l.opts.CheckRecipient != nil {

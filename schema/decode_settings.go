@@ -15,17 +15,22 @@ func (l *loader) decodeSettings(b *hcl.Block) {
 	content, diags := b.Body.Content(settingsSchema)
 	l.diags = append(l.diags, diags...)
 	s := &l.policy.Settings
+	var ok bool
 	if attr := content.Attributes["output_dir"]; attr != nil {
-		v := l.stringAttr(content, "output_dir", nil)
-		if err := checkRelPath(v); err != nil {
+		v := l.stringAttr(content, "output_dir", &ok)
+		if !ok {
+			// evalAttr said why.
+		} else if err := checkRelPath(v); err != nil {
 			l.errorf(attr.Expr.Range().Ptr(), "Invalid output_dir", "%s. output_dir is a directory relative to the policy directory, such as \"generated\".", err)
 		} else {
 			s.OutputDir = filepath.Clean(v)
 		}
 	}
 	if attr := content.Attributes["sealed_dir"]; attr != nil {
-		v := l.stringAttr(content, "sealed_dir", nil)
-		if err := checkRelPath(v); err != nil {
+		v := l.stringAttr(content, "sealed_dir", &ok)
+		if !ok {
+			// evalAttr said why.
+		} else if err := checkRelPath(v); err != nil {
 			l.errorf(attr.Expr.Range().Ptr(), "Invalid sealed_dir", "%s. sealed_dir is a directory relative to the policy directory, such as \"sealed\".", err)
 		} else {
 			s.SealedDir = filepath.Clean(v)

@@ -53,22 +53,28 @@ func (l *loader) decodeTarget(b *hcl.Block, byCatalog map[string][]*policy.Key, 
 		}
 	}
 	if attr := content.Attributes["output"]; attr != nil {
-		v := l.stringAttr(content, "output", nil)
-		if err := checkRelPath(v); err != nil {
+		var ok bool
+		v := l.stringAttr(content, "output", &ok)
+		if !ok {
+			// evalAttr said why.
+		} else if err := checkRelPath(v); err != nil {
 			l.errorf(attr.Expr.Range().Ptr(), "Invalid output", "%s. output is a file path relative to the output directory, for example \"hosts/%s.nix\".", err, t.Label)
 		} else {
 			t.Output = filepath.Clean(v)
 		}
 	}
 	if attr := content.Attributes["path"]; attr != nil {
-		v := l.stringAttr(content, "path", nil)
+		var ok bool
+		v := l.stringAttr(content, "path", &ok)
 		switch {
+		case !ok:
+			// evalAttr said why.
 		case kind != policy.NixConf:
 			l.errorf(attr.Range.Ptr(), "path not supported here", "path names the nix.conf file that keyform apply patches, so it only applies to nixconf targets. %s targets are applied by importing the rendered module; remove path.", kind)
 		case !filepath.IsAbs(v):
 			l.errorf(attr.Expr.Range().Ptr(), "Relative path", "path %q must be absolute, for example \"/etc/nix/nix.conf\".", v)
-		case checkNoHostile(v) != nil:
-			l.errorf(attr.Expr.Range().Ptr(), "Invalid path", "%s.", checkNoHostile(v))
+		case checkPath(v) != nil:
+			l.errorf(attr.Expr.Range().Ptr(), "Invalid path", "%s.", checkPath(v))
 		default:
 			t.Path = filepath.Clean(v)
 		}

@@ -43,6 +43,9 @@ func refValue(typ, label string) cty.Value {
 // evalAttr evaluates an attribute in the reference context and converts it
 // to want, reporting a diagnostic at the attribute when it cannot.
 func (l *loader) evalAttr(attr *hcl.Attribute, want cty.Type) (cty.Value, bool) {
+	if l.inSecret(attr.Expr.Range()) {
+		return cty.NilVal, false
+	}
 	// Most attributes are plain "..." strings: take the literal instead of
 	// walking, evaluating and converting it (a tenth of loading a large
 	// policy). The literal is exactly what evaluation would return.

@@ -25,6 +25,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/redact"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -35,9 +37,10 @@ type Options struct {
 	AllowPending bool
 	// Now is the date expiry is judged against; zero means time.Now().
 	Now time.Time
-	// SkipExpiry reads expires without judging it against Now. plan sets it
-	// for the base revision (which may have expired since it was merged);
-	// rotate and retire set it because they are the fix for an expired key.
+	// Expiry says what an active key whose expires date has passed is: an
+	// error (the zero value), a warning, or not judged at all.
+	Expiry Expiry
+	// SkipExpiry is Expiry: ExpiryIgnored, from before there were modes.
 	SkipExpiry bool
 	// WorkTree is the absolute root of the git work tree holding the policy,
 	// used to refuse private keys inside it. Load finds it itself; LoadFS
@@ -53,6 +56,49 @@ type Options struct {
 	// It is an option so that loading a policy does not link the age
 	// library; nil checks only the text (policy.CheckRecipientText).
 	CheckRecipient func(recipient string) error
+}
+
+// Expiry says how Load judges an active key whose expires date has passed.
+// Each command picks the mode that fits what it does (README, "Expiry"):
+// CI must force a rotation, but a passing date must never stop machines
+// from getting or checking their configuration.
+type Expiry int
+
+const (
+	// ExpiredIsError makes an expired active key an error, and warns
+	// expiry_warning_days before. validate, check and plan use it, so that
+	// CI fails until the key is rotated and retired.
+	ExpiredIsError Expiry = iota
+	// ExpiredIsWarning makes it a warning ("Key expired"): for commands
+	// that work on the whole policy but must keep working (render).
+	ExpiredIsWarning
+	// ExpiryIgnored reads expires without judging it and warns about
+	// nothing: for a base revision that has expired since it was merged,
+	// for rotate and retire (the fix), and for commands that warn only
+	// about the keys they involve (policy.Key.Expired).
+	ExpiryIgnored
+)
+
+// Limits on what Load reads, so that a pull request cannot hang or exhaust
+// CI with a huge or endless file. Everything else (a pipe, a device, a
+// directory named *.hcl) is refused before it is read.
+const (
+	// MaxPolicyFileSize caps one *.hcl file. Hand-written policies are a
+	// few KiB; the 10,000-key synthetic policy in a single file is 3 MB.
+	MaxPolicyFileSize = 4 << 20
+	// MaxPolicySize caps all *.hcl files together: ten times the
+	// 10,000-key, 1,000-target synthetic fleet (3.4 MB).
+	MaxPolicySize = 32 << 20
+	// MaxPublicKeyFileSize caps a public_key_file. A public key is one
+	// line of about 70 bytes; 64 KiB leaves room for comments.
+	MaxPublicKeyFileSize = 64 << 10
+)
+
+// ReadFile reads a policy file from the file system under the limits Load
+// applies (MaxPolicyFileSize, regular files only): for commands that read
+// or rewrite policy files themselves (fmt, rotate, retire).
+func ReadFile(path string) ([]byte, error) {
+	return safefile.ReadFile(path, MaxPolicyFileSize)
 }
 
 // Result is the outcome of loading a policy.
@@ -110,7 +156,10 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 	sort.Strings(names)
 	if len(names) == 0 {
 		return errResult("No policy files",
-			fmt.Sprintf("There are no *.hcl files in %s. Run \"keyform init\" to write a starter keyform.hcl, or pass -C DIR to point at the policy directory.", displayDir(dir)))
+			fmt.Sprintf("There are no *.hcl files in %s. Run \"keyform init\" to write a starter keyform.hcl, or pass -C DIR to point at the policy directory.", displayDir(dir, opts.AbsDir)))
+	}
+	if opts.SkipExpiry {
+		opts.Expiry = ExpiryIgnored
 	}
 	l := &loader{fsys: fsys, dir: dir, opts: opts, fileByName: map[string]*hcl.File{}}
 	if l.opts.Now.IsZero() {
@@ -120,33 +169,66 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 	// policy, and files are independent.
 	parsed := make([]*hcl.File, len(names))
 	fileDiags := make([]hcl.Diagnostics, len(names))
+	findings := make([][]redact.Finding, len(names))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	// Read every file before parsing any, so that a policy over the
+	// limits costs no parsing.
+	srcs := make([][]byte, len(names))
+	var total int64
 	for i, name := range names {
-		src, err := fs.ReadFile(fsys, name)
+		src, err := safefile.ReadFileFS(fsys, name, MaxPolicyFileSize)
 		if err != nil {
-			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read policy file", Detail: err.Error()})
+			l.diags = append(l.diags, readError(l.display(name), "policy file", err))
+			continue
+		}
+		if total += int64(len(src)); total > MaxPolicySize {
+			return &Result{Diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Policy too large",
+				Detail: fmt.Sprintf("The *.hcl files in %s add up to more than %s, the limit keyform reads, at %s. Remove files that are not policy, or split the policy into several directories.", displayDir(dir, opts.AbsDir), safefile.Size(MaxPolicySize), l.display(name))}}}
+		}
+		srcs[i] = src
+	}
+	for i, name := range names {
+		src := srcs[i]
+		if src == nil {
 			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// Secrets are masked before HCL sees the bytes, so that no
+			// diagnostic snippet, not even a syntax error's, can show one.
+			findings[i] = redact.Mask(src)
 			parsed[i], fileDiags[i] = hclsyntax.ParseConfig(src, l.display(name), hcl.InitialPos)
 		}()
 	}
 	wg.Wait()
+	canLoad := !l.diags.HasErrors()
 	for i, name := range names {
-		l.diags = append(l.diags, fileDiags[i]...)
+		if fileDiags[i].HasErrors() {
+			canLoad = false
+		}
+		secrets := secretDiags(parsed[i], l.display(name), findings[i])
+		if len(secrets) > 0 {
+			// One error per secret. A syntax error in the same file may
+			// be the secret's doing (a line break in a string) and can
+			// wait until it is gone; the decoding errors of the masked
+			// values are left out (inSecret).
+			l.diags = append(l.diags, secrets...)
+			for _, d := range secrets {
+				l.secretRanges = append(l.secretRanges, *d.Subject)
+			}
+		} else {
+			l.diags = append(l.diags, fileDiags[i]...)
+		}
 		if f := parsed[i]; f != nil {
 			l.fileByName[l.display(name)] = f
-			if !fileDiags[i].HasErrors() {
-				l.files = append(l.files, f)
-			}
+			l.files = append(l.files, f)
 		}
 	}
 	res := &Result{files: l.fileByName}
-	if !l.diags.HasErrors() {
+	if canLoad {
 		l.load()
 	}
 	res.Diags = l.diags
@@ -156,11 +238,33 @@ func LoadFS(fsys fs.FS, dir string, opts Options) *Result {
 	return res
 }
 
-func displayDir(dir string) string {
-	if dir == "" || dir == "." {
+// displayDir names the policy directory for messages: as the user gave
+// it, with the absolute path when that says more (".", or a relative dir).
+func displayDir(dir, abs string) string {
+	switch {
+	case (dir == "" || dir == ".") && abs != "":
+		return "the current directory, " + abs
+	case dir == "" || dir == ".":
 		return "the current directory"
+	case abs != "" && abs != dir:
+		return dir + " (" + abs + ")"
 	}
 	return dir
+}
+
+// readError turns a failure to read a file the policy needs into a
+// diagnostic naming the file and, for refusals, the rule.
+func readError(name, what string, err error) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read " + what, Detail: err.Error() + "."}
+	var nr *safefile.NotRegularError
+	var tl *safefile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		d.Detail = fmt.Sprintf("%s is %s, not a regular file. keyform reads only regular files from a policy (a pipe or device could hang it): replace it with a file.", name, safefile.TypeName(nr.Mode))
+	case errors.As(err, &tl):
+		d.Detail = fmt.Sprintf("%s is %s, larger than %s, the limit for a %s. This is not a %s keyform wrote or expects; remove it or replace it with the real one.", name, safefile.Size(tl.Size), safefile.Size(tl.Limit), what, what)
+	}
+	return d
 }
 
 func errResult(summary, detail string) *Result {
@@ -183,7 +287,7 @@ func (l *loader) readFile(rel string) ([]byte, error) {
 	if r, ok := l.prefetched[name]; ok {
 		return r.data, r.err
 	}
-	return fs.ReadFile(l.fsys, name)
+	return safefile.ReadFileFS(l.fsys, name, MaxPublicKeyFileSize)
 }
 
 type readResult struct {
@@ -209,7 +313,7 @@ func (l *loader) prefetch(rels []string) {
 				if i >= len(names) {
 					return
 				}
-				results[i].data, results[i].err = fs.ReadFile(l.fsys, names[i])
+				results[i].data, results[i].err = safefile.ReadFileFS(l.fsys, names[i], MaxPublicKeyFileSize)
 			}
 		})
 	}

@@ -25,12 +25,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
 
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/keys"
 )
 
@@ -38,9 +40,17 @@ import (
 // recipient of the sealed file.
 var ErrNoMatch = errors.New("no identity matched any of the recipients")
 
-// maxSealed bounds what Open reads: a sealed Nix key is well under 1 KiB
-// per recipient.
-const maxSealed = 1 << 20
+// MaxSealedFileSize bounds a sealed file and its record, which come from
+// git and so from anyone who can open a pull request: a sealed Nix key is
+// well under 1 KiB per recipient, a record a line per recipient.
+const MaxSealedFileSize = 1 << 20
+
+// OpenFile opens a sealed file for Open, refusing anything but a regular
+// file (a named pipe would block, /dev/zero never end) and files over
+// MaxSealedFileSize, with an error naming the file and the limit.
+func OpenFile(path string) (*os.File, error) {
+	return safefile.Open(path, MaxSealedFileSize)
+}
 
 // Seal encrypts sk to every recipient (strings as ParseRecipient takes
 // them) and writes an ASCII-armored age file to w.
@@ -76,7 +86,7 @@ func Seal(w io.Writer, sk *keys.SecretKey, recipients []string) error {
 // identity that is one of its recipients and parses the Nix secret key in
 // it. It does not check the key against the policy; callers do.
 func Open(r io.Reader, identities ...age.Identity) (*keys.SecretKey, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxSealed))
+	br := bufio.NewReader(io.LimitReader(r, MaxSealedFileSize))
 	start, _ := br.Peek(1024)
 	var src io.Reader = br
 	if bytes.HasPrefix(bytes.TrimSpace(start), []byte(armor.Header)) {

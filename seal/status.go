@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -82,8 +83,8 @@ func Check(fsys fs.FS, p *policy.Policy, k *policy.Key) (*Status, error) {
 	st := &Status{Key: k, Want: Want(p, k)}
 	sealedName := path.Clean(filepath.ToSlash(k.SealedFile))
 	recordName := RecordPath(sealedName)
-	sealed, errSealed := fs.ReadFile(fsys, sealedName)
-	record, errRecord := fs.ReadFile(fsys, recordName)
+	sealed, errSealed := safefile.ReadFileFS(fsys, sealedName, MaxSealedFileSize)
+	record, errRecord := safefile.ReadFileFS(fsys, recordName, MaxSealedFileSize)
 	for _, err := range []error{errSealed, errRecord} {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err

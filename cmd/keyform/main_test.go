@@ -70,6 +70,8 @@ func TestScripts(t *testing.T) {
 			"identity":   cmdIdentity,
 			"chown":      cmdChown,
 			"owner":      cmdOwner,
+			"snapshot":   cmdSnapshot,
+			"nosecret":   cmdNoSecret,
 		},
 	})
 }

@@ -6,7 +6,8 @@
 #           machine trusts both, so the cache can re-sign with main_3.
 #
 # Next step, in its own pull request once the cache signs only with main_3:
-# "keyform retire main_2". examples/rotation/README.md walks through it.
+# "keyform retire main_2". docs/ci.md ("A rotation, end to end") walks
+# through it.
 
 catalog "main" {
   description = "The team's binary cache"
