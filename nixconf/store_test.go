@@ -18,7 +18,7 @@ func TestParseStoreInfo(t *testing.T) {
 		{`{"trusted":1,"url":"local","version":"2.26.3"}`, "local", "2.26.3", &yes},
 		{`{"trusted":0,"url":"daemon","version":"2.26.3"}` + "\n", "daemon", "2.26.3", &no},
 		{`{"url":"daemon","version":"2.8.0"}`, "daemon", "2.8.0", nil},  // a 2.26 client, a 2.8 daemon
-		{`{"trusted":null,"url":"unix:///s"}`, "unix:///s", "", nil},   // a store that does not know
+		{`{"trusted":null,"url":"unix:///s"}`, "unix:///s", "", nil},    // a store that does not know
 		{`{"trusted":true,"url":"ssh-ng://h"}`, "ssh-ng://h", "", &yes}, // not what Nix prints, but clear
 		{"Store URL: daemon\nVersion: 2.8.0\n", "daemon", "2.8.0", nil},
 		{"warning: 'nix store ping' is a deprecated alias for 'nix store info'\nStore URL: local\nVersion: 2.26.3\nTrusted: 1\n", "local", "2.26.3", &yes},
