@@ -208,6 +208,10 @@ type DaemonTrust struct {
 // name, or "@GROUP" for one of their groups.
 func JudgeDaemonTrust(store *StoreInfo, shown *ShownConfig, user string, groups []string) DaemonTrust {
 	d := DaemonTrust{Store: store}
+	who := user
+	if who == "" {
+		who = "this user"
+	}
 	switch {
 	case !store.Daemon():
 		d.Trust = NoDaemon
@@ -217,17 +221,17 @@ func JudgeDaemonTrust(store *StoreInfo, shown *ShownConfig, user string, groups 
 			d.Why = fmt.Sprintf("the store is %s, not a Nix daemon, so these settings apply as shown", store.URL)
 		}
 	case store.Trusted != nil:
-		d.Trust, d.Why = Untrusted, "the daemon says it does not trust you"
+		d.Trust, d.Why = Untrusted, "the daemon says it does not trust "+who
 		if *store.Trusted {
-			d.Trust, d.Why = Trusted, "the daemon says it trusts you"
+			d.Trust, d.Why = Trusted, "the daemon says it trusts "+who
 		}
 	default:
 		d.Trust = TrustUnknown
-		who := "this Nix"
+		nix := "this Nix"
 		if store.Version != "" {
-			who = "the daemon's Nix " + store.Version + " or this client"
+			nix = "the daemon's Nix " + store.Version + " or this client"
 		}
-		d.Why = who + " does not say whether the daemon trusts you (Nix 2.15 and later do)"
+		d.Why = nix + " does not say whether the daemon trusts " + who + " (Nix 2.15 and later do)"
 		users, ok := shown.List("trusted-users")
 		if !ok || user == "" {
 			return d
@@ -235,10 +239,10 @@ func JudgeDaemonTrust(store *StoreInfo, shown *ShownConfig, user string, groups 
 		d.Inferred = true
 		if MatchUser(user, groups, users) {
 			d.Trust = Trusted
-			d.Why += fmt.Sprintf("; trusted-users (%s) names you, as this client reads nix.conf", strings.Join(users, " "))
+			d.Why += fmt.Sprintf("; trusted-users (%s) names %s, as this client reads nix.conf", strings.Join(users, " "), who)
 		} else {
 			d.Trust = Untrusted
-			d.Why += fmt.Sprintf("; trusted-users (%s) does not name you, as this client reads nix.conf", strings.Join(users, " "))
+			d.Why += fmt.Sprintf("; trusted-users (%s) does not name %s, as this client reads nix.conf", strings.Join(users, " "), who)
 		}
 	}
 	return d

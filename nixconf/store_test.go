@@ -138,13 +138,13 @@ func TestJudgeDaemonTrust(t *testing.T) {
 	}{
 		{"local", StoreInfo{URL: "local", Trusted: &yes}, shown("root"), "ann", nil, NoDaemon, false, "used directly without a daemon"},
 		{"binary cache", StoreInfo{URL: "file:///c"}, shown("root"), "ann", nil, NoDaemon, false, "not a Nix daemon"},
-		{"daemon says yes", StoreInfo{URL: "daemon", Trusted: &yes}, shown("root"), "ann", nil, Trusted, false, "says it trusts you"},
-		{"daemon says no", StoreInfo{URL: "unix:///s", Trusted: &no}, shown("ann"), "ann", nil, Untrusted, false, "does not trust you"},
+		{"daemon says yes", StoreInfo{URL: "daemon", Trusted: &yes}, shown("root"), "ann", nil, Trusted, false, "says it trusts ann"},
+		{"daemon says no", StoreInfo{URL: "unix:///s", Trusted: &no}, shown("ann"), "ann", nil, Untrusted, false, "does not trust ann"},
 		{"2.8: named", StoreInfo{URL: "daemon", Version: "2.8.0"}, shown("root ann"), "ann", nil, Trusted, true, "daemon's Nix 2.8.0 or this client does not say"},
-		{"2.8: by group", StoreInfo{URL: "daemon"}, shown("root @wheel"), "ann", []string{"users", "wheel"}, Trusted, true, "trusted-users (root @wheel) names you"},
-		{"2.8: everyone", StoreInfo{URL: "daemon"}, shown("*"), "ann", nil, Trusted, true, "names you"},
-		{"2.8: not named", StoreInfo{URL: "daemon"}, shown("root @wheel"), "ann", []string{"users"}, Untrusted, true, "does not name you"},
-		{"2.8: a group of that name is not the user", StoreInfo{URL: "daemon"}, shown("@ann"), "ann", []string{"users"}, Untrusted, true, "does not name you"},
+		{"2.8: by group", StoreInfo{URL: "daemon"}, shown("root @wheel"), "ann", []string{"users", "wheel"}, Trusted, true, "trusted-users (root @wheel) names ann"},
+		{"2.8: everyone", StoreInfo{URL: "daemon"}, shown("*"), "ann", nil, Trusted, true, "names ann"},
+		{"2.8: not named", StoreInfo{URL: "daemon"}, shown("root @wheel"), "ann", []string{"users"}, Untrusted, true, "does not name ann"},
+		{"2.8: a group of that name is not the user", StoreInfo{URL: "daemon"}, shown("@ann"), "ann", []string{"users"}, Untrusted, true, "does not name ann"},
 		{"2.8: no trusted-users shown", StoreInfo{URL: "daemon"}, noUsers, "ann", nil, TrustUnknown, false, "does not say"},
 	} {
 		d := JudgeDaemonTrust(&c.store, c.shown, c.user, c.groups)

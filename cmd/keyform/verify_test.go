@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/policy"
 )
 
 // TestVerifyWithoutNix: with no nix on PATH, verify fails (exit 2) and
@@ -10,7 +12,7 @@ import (
 // from it.)
 func TestVerifyWithoutNix(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, _, err := readShownConfig(&env{}, "")
+	_, err := verifyHere((&env{}).withDefaults(), &policy.Target{Kind: policy.NixConf, Label: "ci"}, "")
 	he, ok := err.(hintError)
 	if !ok || !strings.Contains(he.Error(), "nix is not on PATH") || !strings.Contains(he.hint, "--config FILE") {
 		t.Fatalf("err = %#v", err)
