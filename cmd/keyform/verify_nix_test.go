@@ -28,11 +28,11 @@ const (
 
 // verifyJSON is the part of verify's JSON report these tests read.
 type verifyJSON struct {
-	Source       string       `json:"source"`
-	User         string       `json:"user"`
-	OK           bool         `json:"ok"`
-	Keys         []keyCheck   `json:"keys"`
-	Substituters []substCheck `json:"substituters"`
+	Source       string          `json:"source"`
+	User         string          `json:"user"`
+	OK           bool            `json:"ok"`
+	Keys         []keyCheck      `json:"keys"`
+	Substituters []substCheck    `json:"substituters"`
 	Daemon       *daemonReport   `json:"daemon"`
 	UserConfig   *userConfReport `json:"user_config"`
 }
