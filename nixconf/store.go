@@ -158,15 +158,23 @@ func unknownCommand(stderr []byte) bool {
 	return bytes.Contains(stderr, []byte("is not a recognised command")) || bytes.Contains(stderr, []byte("unrecognised flag"))
 }
 
-// firstLine is the first line of a command's standard error that says
-// something (Nix's "error: ..." line), for messages.
+// firstLine is the line of a command's standard error that says what went
+// wrong: Nix's first "error: ..." line, else the first line with text.
 func firstLine(b []byte) string {
+	first := ""
 	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "error:") {
 			return l
 		}
+		if first == "" {
+			first = l
+		}
 	}
-	return "(no message)"
+	if first == "" {
+		return "(no message)"
+	}
+	return first
 }
 
 // Trust is what a Nix daemon makes of a client's own settings.

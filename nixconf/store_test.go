@@ -90,7 +90,7 @@ func TestQueryStoreInfo(t *testing.T) {
 	nix28 := fakeNix{"store ping --json": unrecognisedJSON, "store ping": {stderr: "Store URL: daemon\nVersion: 2.8.0\n"}}
 	nix218 := fakeNix{"store ping --json": {stdout: `{"trusted":0,"url":"daemon","version":"2.18.1"}`}}
 	nix226 := fakeNix{"store info --json": {stdout: `{"trusted":1,"url":"local","version":"2.26.3"}`}}
-	down := fakeNix{"store info --json": {stdout: `{"url":"daemon"}`, stderr: "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n", fail: true}}
+	down := fakeNix{"store info --json": {stdout: `{"url":"daemon"}`, stderr: "warning: something first\nerror: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n", fail: true}}
 	for _, c := range []struct {
 		name   string
 		nix    fakeNix

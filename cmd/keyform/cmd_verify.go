@@ -183,17 +183,22 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 	}
 	if !r.OK {
 		if !o.json {
-			e.hintf("%s", rolloutHint(t))
-			if r.Daemon != nil && len(r.Daemon.IgnoredKeys)+len(r.Daemon.IgnoredSubstituters) > 0 {
-				e.hintf("put them in the system's configuration (a nixconf, nixos or darwin target); trusted-users would also do, but makes the user root-equivalent for the store")
-			}
-			if r.UserConfig != nil && len(r.UserConfig.Replaced) > 0 {
-				e.hintf("make the plain lines of the warnings above extra- lines, which add to the system's values instead of replacing them")
-			}
+			verifyHints(e, t, r)
 		}
 		return errDiffers
 	}
 	return nil
+}
+
+// verifyHints says how to fix what a failed verify found.
+func verifyHints(e *env, t *policy.Target, r *verifyReport) {
+	e.hintf("%s", rolloutHint(t))
+	if r.Daemon != nil && len(r.Daemon.IgnoredKeys)+len(r.Daemon.IgnoredSubstituters) > 0 {
+		e.hintf("what the daemon ignores belongs in the system's configuration (a nixconf, nixos or darwin target); trusted-users would also do, but makes the user root-equivalent for the store")
+	}
+	if r.UserConfig != nil && len(r.UserConfig.Replaced) > 0 {
+		e.hintf("make the plain lines of the warnings above extra- lines, which add to the system's values instead of replacing them")
+	}
 }
 
 func countSet(ss ...string) int {
