@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/nixtest"
 )
 
 // evaluated parses and evaluates in-memory files; the first is the root.
@@ -184,7 +186,10 @@ func TestCheckTrustDefaults(t *testing.T) {
 // what Evaluate computes and on what Nix itself shows (JSON and text), for
 // every corpus configuration before and after its patch.
 func TestCheckTrustRealNix(t *testing.T) {
-	requireNix(t)
+	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) { checkTrustRealNix(t, n) })
+}
+
+func checkTrustRealNix(t *testing.T, n *nixtest.Nix) {
 	for _, c := range loadCorpus(t) {
 		if c.nonix || strings.HasPrefix(c.name, "fail_") {
 			continue
@@ -210,20 +215,20 @@ func TestCheckTrustRealNix(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m, stderr, err := nixShowConfig(t, dir)
+				m, stderr, err := nixShowConfig(t, n, dir)
 				if err != nil {
-					t.Fatalf("nix show-config: %v\n%s", err, stderr)
+					n.Fatalf(t, "nix %s: %v\n%s", strings.Join(n.ShowConfigArgs(), " "), err, stderr)
 				}
 				js, err := json.Marshal(m)
 				if err != nil {
 					t.Fatal(err)
 				}
 				fromFiles := CheckTrust(c.want, eff)
-				for form, data := range map[string][]byte{"json": js, "text": showConfigText(t, dir)} {
+				for form, data := range map[string][]byte{"json": js, "text": showConfigText(t, n, dir)} {
 					fromNix := CheckTrust(c.want, parseShown(t, string(data)))
 					if !reflect.DeepEqual(fromNix.Keys, fromFiles.Keys) || !reflect.DeepEqual(fromNix.Substituters, fromFiles.Substituters) ||
 						!slices.Equal(values(fromNix.Others), values(fromFiles.Others)) || len(fromNix.Invalid) != len(fromFiles.Invalid) || fromNix.OK() != fromFiles.OK() {
-						t.Errorf("patched %v, nix %s:\nnix:     %+v\nkeyform: %+v", override != nil, form, fromNix, fromFiles)
+						n.Errorf(t, "patched %v, nix %s:\nnix:     %+v\nkeyform: %+v", override != nil, form, fromNix, fromFiles)
 					}
 				}
 			}

@@ -5,7 +5,12 @@
 // (Patch), reads "nix config show" output (ParseShowConfig,
 // ReadShownConfig), checks effective settings against what a target needs
 // (CheckTrust), and plans "keyform apply": what to refuse, what to write,
-// which daemon restart fits the machine (PlanApply, PlanRestart).
+// which daemon restart fits the machine (PlanApply, PlanRestart). For
+// "keyform verify" it also asks a user's Nix whether the daemon trusts
+// them and what it then ignores (Caller, StoreInfo, JudgeDaemonTrust,
+// IgnoredForUntrusted), finds the user's plain lines that drop the
+// system's values (ConfSourcesOf, CheckUserConf), and checks a directory
+// of captured configurations (CheckFleet).
 //
 // The package never consults the process: the operating system, the user
 // id, the store and daemon-socket paths and the command runner are passed

@@ -130,6 +130,9 @@ type evaluator struct {
 	// the index of the line of the outermost file that caused it (the
 	// include line, for a reset inside an included file).
 	onReset func(st *setting, line int)
+	// beforeReset, when set, is called for every plain line with its
+	// position, the name it uses and the values it is about to replace.
+	beforeReset func(st *setting, pos Pos, name string, replaced []Item)
 	// includes, when set, caches parsed included files by path, so that
 	// evaluating a file several times (Patch does) parses each include once.
 	includes map[string]*File
@@ -160,6 +163,9 @@ func (e *evaluator) file(f *File, stack []string) error {
 			}
 			list := e.s.list(st)
 			if !extra {
+				if e.beforeReset != nil {
+					e.beforeReset(st, pos, l.Name, *list)
+				}
 				*list = (*list)[:0]
 				if e.onReset != nil {
 					e.onReset(st, e.line)

@@ -2,10 +2,11 @@ package nixconf
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/nixtest"
 )
 
 // TestNixKeyProblemRealNix checks NixKeyProblem against Nix itself: a path
@@ -14,14 +15,14 @@ import (
 // can parse, and fails ("public key is not valid" / "secret key is
 // corrupt") when the variant is one NixKeyProblem rejects.
 func TestNixKeyProblemRealNix(t *testing.T) {
-	requireNix(t)
+	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) { nixKeyProblemRealNix(t, n) })
+}
+
+func nixKeyProblemRealNix(t *testing.T, n *nixtest.Nix) {
 	dir := t.TempDir()
 	nix := func(stdin string, args ...string) (string, error) {
-		cmd := exec.Command("nix", append([]string{"--extra-experimental-features", "nix-command"}, args...)...)
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-			"NIX_CONF_DIR=" + dir, "NIX_USER_CONF_FILES=" + filepath.Join(dir, "none.conf"),
-		}
+		cmd := n.Command("nix", append([]string{"--extra-experimental-features", "nix-command"}, args...)...)
+		cmd.Env = append(cmd.Env, nixtest.IsolatedEnv(dir)...)
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
@@ -29,7 +30,7 @@ func TestNixKeyProblemRealNix(t *testing.T) {
 	must := func(out string, err error) string {
 		t.Helper()
 		if err != nil {
-			t.Fatalf("%v: %s", err, out)
+			n.Fatalf(t, "%v: %s", err, out)
 		}
 		return out
 	}
@@ -62,7 +63,7 @@ func TestNixKeyProblemRealNix(t *testing.T) {
 		// Nix can parse the variant.
 		out, err := nix("", "store", "verify", "--store", store, "--no-contents", "--option", "trusted-public-keys", v+" "+pk, path)
 		if nixOK, ours := err == nil, NixKeyProblem(v) == ""; nixOK != ours {
-			t.Errorf("%q: nix verify ok=%v (%s), NixKeyProblem ok=%v (%s)", v, nixOK, out, ours, NixKeyProblem(v))
+			n.Errorf(t, "%q: nix verify ok=%v (%s), NixKeyProblem ok=%v (%s)", v, nixOK, out, ours, NixKeyProblem(v))
 		}
 	}
 }

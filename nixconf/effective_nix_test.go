@@ -4,55 +4,44 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/nixtest"
 )
 
-// requireNix skips a test without nix, or fails it under
-// KEYFORM_REQUIRE_NIX=1 (CI), where a skip would hide a broken check.
-func requireNix(t *testing.T) {
+// nixShowConfig runs n's "nix config show --json" ("nix show-config
+// --json" before 2.20) with dir as NIX_CONF_DIR and nothing else: no user
+// config files, no NIX_CONFIG.
+func nixShowConfig(t testing.TB, n *nixtest.Nix, dir string) (map[string]json.RawMessage, string, error) {
 	t.Helper()
-	if _, err := exec.LookPath("nix"); err != nil {
-		if os.Getenv("KEYFORM_REQUIRE_NIX") == "1" {
-			t.Fatal("KEYFORM_REQUIRE_NIX=1 but nix is not on PATH")
-		}
-		t.Skip("nix is not on PATH")
-	}
-}
-
-// nixShowConfig runs "nix show-config --json" with dir as NIX_CONF_DIR and
-// nothing else: no user config files, no NIX_CONFIG.
-func nixShowConfig(t *testing.T, dir string) (map[string]json.RawMessage, string, error) {
-	t.Helper()
-	home := t.TempDir()
-	cmd := exec.Command("nix", "--extra-experimental-features", "nix-command", "show-config", "--json")
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_CONFIG_DIRS=" + filepath.Join(home, "xdg"),
-		// A file that does not exist: Nix skips it, so no user
-		// configuration is read.
-		"NIX_USER_CONF_FILES=" + filepath.Join(home, "none.conf"),
-		"NIX_CONF_DIR=" + dir,
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, stderr, err := runShowConfig(t, n, dir, n.ShowConfigArgs())
 	if err != nil {
-		return nil, stderr.String(), err
+		return nil, stderr, err
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatalf("nix show-config --json: %v\n%s", err, out)
+		n.Fatalf(t, "nix %s: %v\n%s", strings.Join(n.ShowConfigArgs(), " "), err, out)
 	}
-	return m, stderr.String(), nil
+	return m, stderr, nil
 }
 
-func nixList(t *testing.T, m map[string]json.RawMessage, name string) []string {
+// runShowConfig runs nix with args, isolated from this machine's and this
+// user's configuration (nixtest.IsolatedEnv), with dir as NIX_CONF_DIR.
+func runShowConfig(t testing.TB, n *nixtest.Nix, dir string, args []string) ([]byte, string, error) {
+	t.Helper()
+	cmd := n.Command("nix", args...)
+	cmd.Env = append(cmd.Env, nixtest.IsolatedEnv(t.TempDir())...)
+	cmd.Env = append(cmd.Env, "NIX_CONF_DIR="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	return out, stderr.String(), err
+}
+
+func nixList(t testing.TB, m map[string]json.RawMessage, name string) []string {
 	t.Helper()
 	var s struct {
 		Value []string `json:"value"`
@@ -69,7 +58,10 @@ func nixList(t *testing.T, m map[string]json.RawMessage, name string) []string {
 // substituters that Evaluate computed, in the same order. For fail_
 // vectors Nix must refuse the configuration too.
 func TestCorpusRealNix(t *testing.T) {
-	requireNix(t)
+	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) { corpusRealNix(t, n) })
+}
+
+func corpusRealNix(t *testing.T, n *nixtest.Nix) {
 	for _, c := range loadCorpus(t) {
 		if c.nonix {
 			continue
@@ -94,60 +86,51 @@ func TestCorpusRealNix(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				m, stderr, err := nixShowConfig(t, dir)
+				m, stderr, err := nixShowConfig(t, n, dir)
 				if fail {
 					if err == nil {
-						t.Fatalf("nix accepted the configuration keyform rejects (%v)", perr)
+						n.Fatalf(t, "nix accepted the configuration keyform rejects (%v)", perr)
 					}
 					var se *SyntaxError
 					var ie *IncludeError
 					switch {
 					case errors.As(perr, &se):
 						if !strings.Contains(stderr, "configuration line '"+se.Text+"'") {
-							t.Errorf("nix: %s\nkeyform: %v", stderr, perr)
+							n.Errorf(t, "nix: %s\nkeyform: %v", stderr, perr)
 						}
 					case errors.As(perr, &ie):
 						if !strings.Contains(stderr, "included from") {
-							t.Errorf("nix: %s\nkeyform: %v", stderr, perr)
+							n.Errorf(t, "nix: %s\nkeyform: %v", stderr, perr)
 						}
 					}
 					return
 				}
 				if err != nil {
-					t.Fatalf("%s: nix show-config: %v\n%s", stage, err, stderr)
+					n.Fatalf(t, "%s: nix %s: %v\n%s", stage, strings.Join(n.ShowConfigArgs(), " "), err, stderr)
 				}
 				eff, err := c.effective(override)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if got, want := nixList(t, m, "trusted-public-keys"), eff.Keys(); !slices.Equal(got, want) {
-					t.Errorf("%s: trusted-public-keys:\nnix:     %q\nkeyform: %q", stage, got, want)
+					n.Errorf(t, "%s: trusted-public-keys:\nnix:     %q\nkeyform: %q", stage, got, want)
 				}
 				if got, want := nixList(t, m, "substituters"), eff.SubstituterURLs(); !slices.Equal(got, want) {
-					t.Errorf("%s: substituters:\nnix:     %q\nkeyform: %q", stage, got, want)
+					n.Errorf(t, "%s: substituters:\nnix:     %q\nkeyform: %q", stage, got, want)
 				}
 			}
 		})
 	}
 }
 
-// showConfigText runs "nix show-config" (text form) with dir as
-// NIX_CONF_DIR, isolated like nixShowConfig.
-func showConfigText(t *testing.T, dir string) []byte {
+// showConfigText runs n's "nix config show" (text form; "nix show-config"
+// before 2.20) with dir as NIX_CONF_DIR, isolated like nixShowConfig.
+func showConfigText(t testing.TB, n *nixtest.Nix, dir string) []byte {
 	t.Helper()
-	home := t.TempDir()
-	cmd := exec.Command("nix", "--extra-experimental-features", "nix-command", "show-config")
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_CONFIG_DIRS=" + filepath.Join(home, "xdg"),
-		"NIX_USER_CONF_FILES=" + filepath.Join(home, "none.conf"),
-		"NIX_CONF_DIR=" + dir,
-	}
-	out, err := cmd.Output()
+	args := slices.DeleteFunc(slices.Clone(n.ShowConfigArgs()), func(a string) bool { return a == "--json" })
+	out, stderr, err := runShowConfig(t, n, dir, args)
 	if err != nil {
-		t.Fatalf("nix show-config: %v", err)
+		n.Fatalf(t, "nix %s: %v\n%s", strings.Join(args, " "), err, stderr)
 	}
 	return out
 }

@@ -145,6 +145,10 @@ func words(s string) []string {
 	return out
 }
 
+// shownLists are the list settings read from JSON output: the two keyform
+// manages, and what decides how a daemon treats the client (verify).
+var shownLists = []string{trustedKeys.name, substituters.name, "trusted-substituters", "trusted-users"}
+
 func parseShowConfigJSON(data []byte) (*ShownConfig, error) {
 	var raw map[string]struct {
 		Value json.RawMessage `json:"value"`
@@ -153,8 +157,8 @@ func parseShowConfigJSON(data []byte) (*ShownConfig, error) {
 		return nil, fmt.Errorf("invalid JSON from nix config show --json: %v", err)
 	}
 	c := &ShownConfig{Format: "json", values: map[string][]string{}}
-	for _, st := range settings {
-		r, ok := raw[st.name]
+	for _, name := range shownLists {
+		r, ok := raw[name]
 		if !ok {
 			continue
 		}
@@ -162,13 +166,13 @@ func parseShowConfigJSON(data []byte) (*ShownConfig, error) {
 		if err := json.Unmarshal(r.Value, &list); err != nil {
 			var s string
 			if err2 := json.Unmarshal(r.Value, &s); err2 != nil {
-				return nil, fmt.Errorf("%s: value is not a list of strings: %s", st.name, truncate(redact.String(string(r.Value)), 60))
+				return nil, fmt.Errorf("%s: value is not a list of strings: %s", name, truncate(redact.String(string(r.Value)), 60))
 			}
 			list = words(s)
 		}
 		// Items come from nix.conf words, so they hold no separators;
 		// splitting again keeps that true for any input.
-		c.values[st.name] = words(strings.Join(list, " "))
+		c.values[name] = words(strings.Join(list, " "))
 	}
 	return c, nil
 }
@@ -193,11 +197,15 @@ var showConfigCommands = [][]string{{"config", "show"}, {"show-config"}}
 // and the command that gave it ("nix config show"). When both fail, the
 // error quotes the last command and its standard error.
 func (h Host) ReadShownConfig() (data []byte, source string, err error) {
+	return readShownConfig(h.Output)
+}
+
+func readShownConfig(output func(argv []string) (stdout, stderr []byte, err error)) (data []byte, source string, err error) {
 	var lastErr error
 	for _, sub := range showConfigCommands {
 		argv := append([]string{"--extra-experimental-features", "nix-command"}, sub...)
 		argv = append(argv, "--json")
-		out, stderr, err := h.Output(append([]string{"nix"}, argv...))
+		out, stderr, err := output(append([]string{"nix"}, argv...))
 		if err == nil {
 			return out, "nix " + strings.Join(sub, " "), nil
 		}

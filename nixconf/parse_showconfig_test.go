@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/nixtest"
 )
 
 func TestParseShowConfig(t *testing.T) {
@@ -53,18 +55,21 @@ func TestParseShowConfig(t *testing.T) {
 
 // TestParseShowConfigRealNix reads both output forms of the installed Nix.
 func TestParseShowConfigRealNix(t *testing.T) {
-	requireNix(t)
+	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) { parseShowConfigRealNix(t, n) })
+}
+
+func parseShowConfigRealNix(t *testing.T, n *nixtest.Nix) {
 	dir := t.TempDir()
 	conf := "trusted-public-keys = " + keyAcme1 + " " + keyOther + "\nextra-substituters = https://cache.acme.example\n"
 	if err := os.WriteFile(filepath.Join(dir, "nix.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := nixShowConfig(t, dir)
+	m, _, err := nixShowConfig(t, n, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	js, _ := json.Marshal(m)
-	text := showConfigText(t, dir)
+	text := showConfigText(t, n, dir)
 	for _, in := range [][]byte{js, text} {
 		c, err := ParseShowConfig(in)
 		if err != nil {
@@ -73,7 +78,7 @@ func TestParseShowConfigRealNix(t *testing.T) {
 		keys, _ := c.List("trusted-public-keys")
 		subs, _ := c.List("substituters")
 		if !slices.Equal(keys, []string{keyAcme1, keyOther}) || !slices.Equal(subs, []string{"https://cache.nixos.org/", "https://cache.acme.example"}) {
-			t.Errorf("%s: keys %q subs %q", c.Format, keys, subs)
+			n.Errorf(t, "%s: keys %q subs %q", c.Format, keys, subs)
 		}
 	}
 }

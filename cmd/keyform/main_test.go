@@ -16,6 +16,7 @@ import (
 
 	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/internal/golden"
+	"github.com/keyform/keyform/internal/nixtest"
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +59,11 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "nix":
 				return haveNix()
+			case "nix-config-show":
+				// "nix config show" exists since Nix 2.20; older Nix
+				// has only "nix show-config", which newer Nix answers
+				// with a deprecation warning.
+				return nixAtLeast("2.20")
 			case "root":
 				return os.Geteuid() == 0, nil
 			}
@@ -84,6 +90,22 @@ func haveNix() (bool, error) {
 		return false, fmt.Errorf("KEYFORM_REQUIRE_NIX=1 but nix is not on PATH")
 	}
 	return err == nil, nil
+}
+
+// nixAtLeast reports whether the nix on PATH is version min or newer.
+func nixAtLeast(min string) (bool, error) {
+	if ok, err := haveNix(); !ok {
+		return false, err
+	}
+	out, err := exec.Command("nix", "--version").Output()
+	if err != nil {
+		return false, fmt.Errorf("nix --version: %v", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
+		return false, fmt.Errorf("nix --version printed nothing")
+	}
+	return (&nixtest.Nix{Version: f[len(f)-1]}).AtLeast(min), nil
 }
 
 // envsubst FILE... replaces $WORK in the named files with the script's work
