@@ -1,0 +1,187 @@
+package binarycache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/keyform/keyform/internal/atomicfile"
+)
+
+// FileStore is a binary cache in a local directory, as written by
+// `nix copy --to file:///dir`: nix-cache-info, HASH.narinfo per path and
+// nar/.
+type FileStore struct {
+	dir     string
+	info    Info
+	maxSize int64
+}
+
+// OpenFile opens the binary cache in directory dir.
+func OpenFile(dir string, o Options) (*FileStore, error) {
+	dir = filepath.Clean(dir)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store file://%s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("store file://%s is not a directory", dir)
+	}
+	s := &FileStore{dir: dir, maxSize: o.maxSize()}
+	text, _, err := s.read(filepath.Join(dir, "nix-cache-info"), nil, 64<<10)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store file://%s has no nix-cache-info: it is not a binary cache (nix copy --to file://%s writes one)", dir, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store file://%s: %w", dir, err)
+	}
+	if s.info, err = parseCacheInfo(text, filepath.Join(dir, "nix-cache-info")); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir is the cache directory.
+func (s *FileStore) Dir() string { return s.dir }
+
+// URL returns "file://DIR".
+func (s *FileStore) URL() string { return "file://" + s.dir }
+
+// Info returns what nix-cache-info says.
+func (s *FileStore) Info() Info { return s.info }
+
+// NarinfoPath is where the narinfo for hash lives.
+func (s *FileStore) NarinfoPath(hash string) string {
+	return filepath.Join(s.dir, hash+".narinfo")
+}
+
+// List streams the directory, a batch of entries at a time, and calls fn
+// for every HASH.narinfo. Other names are skipped, as Nix skips them.
+func (s *FileStore) List(ctx context.Context, fn func(hash string) error) error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", s.URL(), err)
+	}
+	defer d.Close()
+	for {
+		names, err := d.Readdirnames(1024)
+		for _, name := range names {
+			hash, ok := strings.CutSuffix(name, ".narinfo")
+			if !ok || !validHash(hash) {
+				continue
+			}
+			if err := fn(hash); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", s.URL(), err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// Get reads HASH.narinfo. Anything but a regular file (a directory, a
+// FIFO, a device) is refused without reading from it, and so is a file
+// larger than the size limit.
+func (s *FileStore) Get(ctx context.Context, hash string, buf []byte) ([]byte, string, error) {
+	if !validHash(hash) {
+		return nil, "", fmt.Errorf("narinfo hash %.40q is not 32 nix32 characters", hash)
+	}
+	path := s.NarinfoPath(hash)
+	data, _, err := s.read(path, buf, s.maxSize)
+	return data, path, err
+}
+
+// read reads a regular file of at most max bytes into buf[:0].
+func (s *FileStore) read(path string, buf []byte, max int64) ([]byte, fs.FileInfo, error) {
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it does not
+	// change how regular files are read.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrRefused)
+	}
+	if fi.Size() > max {
+		return nil, nil, fmt.Errorf("%s is %d bytes, more than the limit of %d: %w", path, fi.Size(), max, ErrRefused)
+	}
+	n := int(fi.Size())
+	if cap(buf) < n+1 {
+		buf = make([]byte, 0, n+512)
+	}
+	// Read one byte more than the size to notice a file that grew.
+	buf = buf[:n+1]
+	got, err := io.ReadFull(f, buf)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		// Shorter or as long as stat said.
+	case err != nil:
+		return nil, nil, err
+	default:
+		return nil, nil, fmt.Errorf("%s grew while it was read: is something writing the cache?", path)
+	}
+	return buf[:got], fi, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
+
+// Replace atomically replaces the narinfo for hash with data: a reader
+// sees the old text or the new, never a mix. The new file keeps the old
+// one's permissions. It is not synced: call [FileStore.Sync] once after
+// a batch of replacements (one syncfs instead of an fsync per file).
+func (s *FileStore) Replace(hash string, data []byte) error {
+	if !validHash(hash) {
+		return fmt.Errorf("narinfo hash %.40q is not 32 nix32 characters", hash)
+	}
+	path := s.NarinfoPath(hash)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrRefused)
+	}
+	o := atomicfile.Options{Perm: fi.Mode().Perm(), NoSync: true}
+	if uid, gid, ok := atomicfile.Owner(fi); ok {
+		o.Chown, o.UID, o.GID = true, uid, gid
+	}
+	return atomicfile.Write(path, data, o)
+}
+
+// Sync makes every Replace so far durable.
+func (s *FileStore) Sync() error {
+	return atomicfile.Durable(s.dir)
+}
