@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/keyform/keyform/internal/atomicfile"
 )
@@ -34,7 +33,7 @@ func OpenFile(dir string, o Options) (*FileStore, error) {
 		return nil, fmt.Errorf("store file://%s is not a directory", dir)
 	}
 	s := &FileStore{dir: dir, maxSize: o.maxSize()}
-	text, _, err := s.read(filepath.Join(dir, "nix-cache-info"), nil, 64<<10)
+	text, err := readRegular(filepath.Join(dir, "nix-cache-info"), nil, 64<<10)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store file://%s has no nix-cache-info: it is not a binary cache (nix copy --to file://%s writes one)", dir, dir)
 	}
@@ -100,48 +99,8 @@ func (s *FileStore) Get(ctx context.Context, hash string, buf []byte) ([]byte, s
 		return nil, "", fmt.Errorf("narinfo hash %.40q is not 32 nix32 characters", hash)
 	}
 	path := s.NarinfoPath(hash)
-	data, _, err := s.read(path, buf, s.maxSize)
+	data, err := readRegular(path, buf, s.maxSize)
 	return data, path, err
-}
-
-// read reads a regular file of at most max bytes into buf[:0].
-func (s *FileStore) read(path string, buf []byte, max int64) ([]byte, fs.FileInfo, error) {
-	// O_NONBLOCK: opening a FIFO must not wait for a writer; it does not
-	// change how regular files are read.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%s: %w", path, ErrNotFound)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrRefused)
-	}
-	if fi.Size() > max {
-		return nil, nil, fmt.Errorf("%s is %d bytes, more than the limit of %d: %w", path, fi.Size(), max, ErrRefused)
-	}
-	n := int(fi.Size())
-	if cap(buf) < n+1 {
-		buf = make([]byte, 0, n+512)
-	}
-	// Read one byte more than the size to notice a file that grew.
-	buf = buf[:n+1]
-	got, err := io.ReadFull(f, buf)
-	switch {
-	case err == io.ErrUnexpectedEOF || err == io.EOF:
-		// Shorter or as long as stat said.
-	case err != nil:
-		return nil, nil, err
-	default:
-		return nil, nil, fmt.Errorf("%s grew while it was read: is something writing the cache?", path)
-	}
-	return buf[:got], fi, nil
 }
 
 func fileKind(m fs.FileMode) string {
