@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/keyform/keyform/audit"
@@ -38,6 +39,10 @@ func main() {
 	resignKey := flag.String("resign", "", "secret key file: resign instead of audit")
 	dryRun := flag.Bool("dry-run", false, "resign: write nothing")
 	flag.Parse()
+	// As the keyform binary does (see BENCHMARKS.md), unless GOGC is set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx := context.Background()
 	netrc, err := binarycache.LoadNetrc(binarycache.DefaultNetrcFile())
 	check(err)
