@@ -283,6 +283,18 @@ func TestSummaryRoundTrip(t *testing.T) {
 	if got, want := s.RetireNote("acme-2"), "retiring acme_2026: 44 of 86 paths rely on it alone, audited 2026-12-02"; got != want {
 		t.Fatalf("note %q, want %q", got, want)
 	}
+	if n, ok := s.Strands("acme-2"); n != 44 || !ok {
+		t.Fatalf("Strands(acme-2) = %d, %v", n, ok)
+	}
+	if _, ok := s.Strands("acme-1"); ok {
+		t.Fatal("a summary with the key retired cannot tell what it strands")
+	}
+	if got := s.RetireNote("acme-1"); !strings.Contains(got, "already retired") {
+		t.Fatalf("note for a retired key: %q", got)
+	}
+	if got := s.RetireNote("nope-1"); !strings.Contains(got, "does not list this key") {
+		t.Fatalf("note for an unknown key: %q", got)
+	}
 	safe, _ := s.SafeFrom(NarinfoCacheTTL)
 	if safe.Format(DateLayout) != "2027-01-01" {
 		t.Fatalf("safe from %v", safe)

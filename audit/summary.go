@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keyform/keyform/policy"
 )
 
 // Summary is what `keyform audit --record` keeps in the policy
@@ -119,14 +121,29 @@ func (s *Summary) SafeFrom(ttl time.Duration) (time.Time, error) {
 	return d.Add(ttl), nil
 }
 
+// Strands returns how many paths retiring the key named keyName would
+// strand, and whether this summary can tell: it lists the key, as active
+// (a summary recorded after the retire lists it as retired, with nothing
+// to strand, and proves nothing).
+func (s *Summary) Strands(keyName string) (n int64, audited bool) {
+	k, ok := s.Keys[keyName]
+	if !ok || k.State != string(policy.Active) {
+		return 0, false
+	}
+	return k.WouldStrand, true
+}
+
 // RetireNote is the one-line risk note `plan` shows for retiring the key
 // named keyName, for example
 //
 //	retiring acme_2026: 0 of 12345 paths rely on it alone, audited 2026-12-01
 func (s *Summary) RetireNote(keyName string) string {
 	k, ok := s.Keys[keyName]
-	if !ok {
-		return fmt.Sprintf("retiring %s: the audit of %s (%s) did not cover this key: run keyform audit --record again", keyName, s.Catalog, s.Date)
+	switch {
+	case !ok:
+		return fmt.Sprintf("retiring %s: the audit of catalog %s (%s) does not list this key: run keyform audit %s --record", keyName, s.Catalog, s.Date, s.Catalog)
+	case k.State != string(policy.Active):
+		return fmt.Sprintf("retiring %s: the audit of catalog %s (%s) was recorded with the key already %s, so it cannot tell what the key alone signs: record it before retiring", k.Label, s.Catalog, s.Date, k.State)
 	}
 	return fmt.Sprintf("retiring %s: %d of %d paths rely on it alone, audited %s", k.Label, k.WouldStrand, s.Paths, s.Date)
 }
