@@ -40,6 +40,10 @@ func require(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
+			if _, serr := os.Stat("/usr/sbin/" + tool); serr == nil {
+				// Debian installs nginx in /usr/sbin, which a user's PATH may lack.
+				continue
+			}
 			if os.Getenv("KEYFORM_REQUIRE_NIX") == "1" {
 				t.Fatalf("%s is not on PATH but KEYFORM_REQUIRE_NIX=1: install it or unset the variable", tool)
 			}
@@ -306,7 +310,11 @@ http {
 `, user, work, addr, dir)
 	confFile := filepath.Join(work, "nginx.conf")
 	os.WriteFile(confFile, []byte(conf), 0o644)
-	cmd := exec.Command("nginx", "-c", confFile, "-p", work, "-e", filepath.Join(work, "error.log"))
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+	}
+	cmd := exec.Command(bin, "-c", confFile, "-p", work, "-e", filepath.Join(work, "error.log"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
