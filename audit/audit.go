@@ -65,9 +65,10 @@ type Report struct {
 	// RetiredOnly counts paths whose only valid policy signatures are by
 	// retired keys.
 	RetiredOnly int64 `json:"retired_only"`
-	// ContentAddressed counts content-addressed paths (a CA field) with no
-	// valid active-key signature: Nix accepts them without one when the
-	// path matches its content address, which keyform does not recompute.
+	// ContentAddressed counts content-addressed paths with no valid
+	// active-key signature: their store path is the one their CA field and
+	// references give (recomputed), so Nix accepts them without a
+	// signature. A CA field that does not give the path counts for nothing.
 	ContentAddressed int64 `json:"content_addressed"`
 	// Unsigned counts paths with no valid signature by any policy key:
 	// no signature at all, or only by keys the policy does not know.
@@ -104,7 +105,7 @@ type KeyReport struct {
 	Invalid int64 `json:"invalid"`
 	// WouldStrand counts paths whose only valid active-key signature is
 	// this key's: retiring it leaves them untrusted. Always 0 for a
-	// retired key. Content-addressed paths are not counted.
+	// retired key. (Genuinely) content-addressed paths are not counted.
 	WouldStrand int64 `json:"would_strand"`
 	// Stranded lists the first few such paths.
 	Stranded []string `json:"stranded"`
@@ -283,6 +284,7 @@ func (w *worker) check(e *binarycache.Entry) {
 			}
 		}
 	}
+	ca, _ := n.ContentAddressed()
 	activeValid, retiredValid, only, anyInvalid := 0, false, -1, false
 	for i, ak := range w.aks {
 		if w.validHere[i] {
@@ -302,11 +304,11 @@ func (w *worker) check(e *binarycache.Entry) {
 	switch {
 	case activeValid > 0:
 		w.covered++
-		if activeValid == 1 && n.CA == "" {
+		if activeValid == 1 && !ca {
 			w.strand[only]++
 			w.stranded[only] = keepSmallest(w.stranded[only], n.StorePath, w.limit, strings.Compare)
 		}
-	case n.CA != "":
+	case ca:
 		w.ca++
 	case retiredValid:
 		w.retiredOnly++

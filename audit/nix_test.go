@@ -112,6 +112,7 @@ type realCache struct {
 	old, new                     nixKey
 	oldOnly, both, newOnly, none []string
 	corrupt                      string // in both, old's signature corrupted
+	ca, fakeCA                   string // content-addressed, unsigned; the second's CA field altered
 	all                          []string
 }
 
@@ -162,7 +163,17 @@ func newRealCache(t *testing.T) *realCache {
 	c.oldOnly, c.both, c.newOnly, c.none = g["oldonly"], g["both"], g["newonly"], g["none"]
 	nix(t, append([]string{"store", "sign", "--key-file", c.old.file}, append(slices.Clone(c.oldOnly), c.both...)...)...)
 	nix(t, append([]string{"store", "sign", "--key-file", c.new.file}, append(slices.Clone(c.newOnly), c.both...)...)...)
-	c.all = slices.Concat(c.oldOnly, c.both, c.newOnly, c.none)
+	// Two content-addressed paths (nix-store --add-fixed), unsigned.
+	for i, p := range []*string{&c.ca, &c.fakeCA} {
+		f := filepath.Join(dir, fmt.Sprintf("ca%d", i))
+		os.WriteFile(f, []byte(fmt.Sprintf("%s %d\n", dir, i)), 0o644)
+		out, stderr, code := run(t, "nix-store", "--add-fixed", "sha256", f)
+		if code != 0 {
+			t.Fatalf("nix-store --add-fixed: %s", stderr)
+		}
+		*p = strings.TrimSpace(out)
+	}
+	c.all = slices.Concat(c.oldOnly, c.both, c.newOnly, c.none, []string{c.ca, c.fakeCA})
 	nix(t, append(append(slices.Clone(nixOpts), "copy", "--to", "file://"+c.dir+"?compression=none"), c.all...)...)
 	// Corrupt old's signature on one path signed by both: flip one
 	// base64 character.
@@ -178,6 +189,12 @@ func newRealCache(t *testing.T) *realCache {
 	} else {
 		text[i] = 'A'
 	}
+	os.WriteFile(file, text, 0o644)
+	// A CA field that does not give the path: Nix then wants a signature.
+	file = narinfoFile(c.dir, c.fakeCA)
+	text, _ = os.ReadFile(file)
+	i = bytes.Index(text, []byte("CA: fixed:sha256:")) + len("CA: fixed:sha256:") + 20
+	text[i] = map[bool]byte{true: '1', false: '0'}[text[i] == '0']
 	os.WriteFile(file, text, 0o644)
 	slices.Sort(c.all)
 	return c
@@ -259,7 +276,8 @@ func TestNixAuditMatchesVerify(t *testing.T) {
 			if (code == 0) != (r.RetiredOnly+r.Unsigned == 0) {
 				t.Fatalf("nix exit %d, keyform retired-only %d unsigned %d", code, r.RetiredOnly, r.Unsigned)
 			}
-			if r.Paths != 32 || r.Covered != tc.covered || r.RetiredOnly != tc.retired || r.Unsigned != 6 || r.Invalid != 1 || r.Malformed != 0 {
+			if r.Paths != 34 || r.Covered != tc.covered || r.RetiredOnly != tc.retired || r.Unsigned != 6+1 ||
+				r.ContentAddressed != 1 || r.Invalid != 1 || r.Malformed != 0 {
 				t.Fatalf("counts: %+v", r)
 			}
 			if r.Examples.Invalid[0].Path != c.corrupt || r.Keys["audit-old-1"].Invalid != 1 {
@@ -373,8 +391,8 @@ func TestNixResign(t *testing.T) {
 	for _, p := range c.all {
 		before[p], _ = os.ReadFile(narinfoFile(c.dir, p))
 	}
-	if untrusted, _ := nixUntrusted(t, c.dir, c.new.pub); len(untrusted) != 10+6 {
-		t.Fatalf("before resign nix finds %d untrusted paths, want 16", len(untrusted))
+	if untrusted, _ := nixUntrusted(t, c.dir, c.new.pub); len(untrusted) != 10+6+1 {
+		t.Fatalf("before resign nix finds %d untrusted paths, want 17", len(untrusted))
 	}
 	if err := resign.CheckKey(c.new.sk, c.new.pub); err != nil {
 		t.Fatal(err)
@@ -384,7 +402,7 @@ func TestNixResign(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := resign.File(context.Background(), s, resign.Options{Key: c.new.sk})
-	if err != nil || res.Signed != 16 || res.AlreadySigned != 16 || res.Malformed != 0 {
+	if err != nil || res.Signed != 18 || res.AlreadySigned != 16 || res.Malformed != 0 {
 		t.Fatalf("resign: %+v %v", res, err)
 	}
 	if untrusted, code := nixUntrusted(t, c.dir, c.new.pub); code != 0 || len(untrusted) != 0 {
@@ -406,11 +424,14 @@ func TestNixResign(t *testing.T) {
 	if err != nil || again.Signed != 0 {
 		t.Fatalf("second resign: %+v %v", again, err)
 	}
-	// A fresh store that trusts only the new key substitutes every path.
+	// A fresh store that trusts only the new key substitutes every path
+	// (but the one whose CA field was altered: its content does not match
+	// the address it claims, whoever signed it).
 	root := filepath.Join(t.TempDir(), "root")
+	copyPaths := slices.DeleteFunc(slices.Clone(c.all), func(p string) bool { return p == c.fakeCA })
 	_, stderr, code := run(t, "nix", append([]string{"--extra-experimental-features", "nix-command",
 		"copy", "--from", "file://" + c.dir, "--store", root,
-		"--option", "trusted-public-keys", c.new.pub, "--option", "require-sigs", "true"}, c.all...)...)
+		"--option", "trusted-public-keys", c.new.pub, "--option", "require-sigs", "true"}, copyPaths...)...)
 	if code != 0 {
 		t.Fatalf("nix copy --from the resigned cache into a fresh store exited %d:\n%s", code, stderr)
 	}
