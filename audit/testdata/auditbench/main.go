@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/keyform/keyform/audit"
@@ -38,7 +39,14 @@ func main() {
 	asJSON := flag.Bool("json", false, "JSON output")
 	resignKey := flag.String("resign", "", "secret key file: resign instead of audit")
 	dryRun := flag.Bool("dry-run", false, "resign: write nothing")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	// As the keyform binary does (see BENCHMARKS.md), unless GOGC is set.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
@@ -91,7 +99,10 @@ func main() {
 	} else {
 		check(audit.WriteText(os.Stdout, []*audit.Report{r}))
 	}
-	os.Exit(audit.ExitCode([]*audit.Report{r}))
+	if code := audit.ExitCode([]*audit.Report{r}); code != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(code)
+	}
 }
 
 func check(err error) {
