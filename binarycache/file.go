@@ -18,6 +18,8 @@ import (
 // nar/.
 type FileStore struct {
 	dir     string
+	d       *os.File // the directory, kept open: narinfos are opened relative to it
+	dirFD   int
 	info    Info
 	maxSize int64
 }
@@ -32,8 +34,15 @@ func OpenFile(dir string, o Options) (*FileStore, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("store file://%s is not a directory", dir)
 	}
-	s := &FileStore{dir: dir, maxSize: o.maxSize()}
-	text, err := readRegular(filepath.Join(dir, "nix-cache-info"), nil, 64<<10)
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store file://%s: %w", dir, err)
+	}
+	s := &FileStore{dir: dir, d: d, dirFD: int(d.Fd()), maxSize: o.maxSize()}
+	text, err := s.readRegular("nix-cache-info", filepath.Join(dir, "nix-cache-info"), nil, 64<<10)
+	if err != nil {
+		d.Close()
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store file://%s has no nix-cache-info: it is not a binary cache (nix copy --to file://%s writes one)", dir, dir)
 	}
@@ -57,7 +66,7 @@ func (s *FileStore) Info() Info { return s.info }
 
 // NarinfoPath is where the narinfo for hash lives.
 func (s *FileStore) NarinfoPath(hash string) string {
-	return filepath.Join(s.dir, hash+".narinfo")
+	return s.dir + string(filepath.Separator) + hash + ".narinfo"
 }
 
 // List streams the directory, a batch of entries at a time, and calls fn
@@ -99,9 +108,12 @@ func (s *FileStore) Get(ctx context.Context, hash string, buf []byte) ([]byte, s
 		return nil, "", fmt.Errorf("narinfo hash %.40q is not 32 nix32 characters", hash)
 	}
 	path := s.NarinfoPath(hash)
-	data, err := readRegular(path, buf, s.maxSize)
+	data, err := s.readRegular(path[len(s.dir)+1:], path, buf, s.maxSize)
 	return data, path, err
 }
+
+// Close releases the directory.
+func (s *FileStore) Close() error { return s.d.Close() }
 
 func fileKind(m fs.FileMode) string {
 	switch {

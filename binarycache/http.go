@@ -131,6 +131,12 @@ func (s *HTTPStore) URL() string { return s.base.String() }
 // Info returns what nix-cache-info says.
 func (s *HTTPStore) Info() Info { return s.info }
 
+// Close closes idle connections.
+func (s *HTTPStore) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
+}
+
 // List fails: HTTP caches cannot be listed.
 func (s *HTTPStore) List(ctx context.Context, fn func(hash string) error) error {
 	return fmt.Errorf("store %s: %w: HTTP caches cannot be listed; give the store paths to look up", s.URL(), ErrNotListable)

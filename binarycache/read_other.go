@@ -10,9 +10,9 @@ import (
 	"os"
 )
 
-// readRegular reads the regular file path, of at most max bytes, into
-// buf[:0].
-func readRegular(path string, buf []byte, max int64) ([]byte, error) {
+// readRegular reads the regular file name (path, for messages) in the
+// store directory, of at most max bytes, into buf[:0].
+func (s *FileStore) readRegular(name, path string, buf []byte, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)

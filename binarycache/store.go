@@ -42,6 +42,9 @@ type Store interface {
 	// regular file, larger than the limit) wraps [ErrRefused]. Other
 	// errors mean the store could not be read.
 	Get(ctx context.Context, hash string, buf []byte) (data []byte, where string, err error)
+	// Close releases what the store holds open (a directory,
+	// connections).
+	Close() error
 }
 
 // Info holds the fields of nix-cache-info that readers need.
