@@ -219,6 +219,7 @@ type worker struct {
 
 	// Per-narinfo scratch.
 	validHere, invalidHere []bool
+	fp                     []byte
 }
 
 func newWorker(aks []*auditKey, byName map[string][]*auditKey, storeDir string, limit int) *worker {
@@ -255,11 +256,13 @@ func (w *worker) check(e *binarycache.Entry) {
 		w.bad(e.Where, fmt.Sprintf("StorePath %s is not in the cache's store directory %s", n.StorePath, w.storeDir))
 		return
 	}
-	fp, err := n.Fingerprint()
+	fpText, err := n.Fingerprint()
 	if err != nil {
 		w.bad(e.Where, err.Error())
 		return
 	}
+	w.fp = append(w.fp[:0], fpText...)
+	fp := w.fp
 	clear(w.validHere)
 	clear(w.invalidHere)
 	for _, text := range n.Sigs {
@@ -272,7 +275,7 @@ func (w *worker) check(e *binarycache.Entry) {
 		ok := false
 		if sig, err := keys.ParseSignature(text); err == nil {
 			for _, ak := range cands {
-				if ak.pub.Verify([]byte(fp), sig) {
+				if ak.pub.Verify(fp, sig) {
 					w.validHere[ak.idx] = true
 					ok = true
 				}

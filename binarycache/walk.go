@@ -66,56 +66,88 @@ func Walk(ctx context.Context, s Store, o WalkOptions, fn func(worker int, e *En
 	if jobs <= 0 {
 		jobs = DefaultJobs(s)
 	}
+	// Local files are handed to workers in batches: one channel operation
+	// (and possibly a goroutine wake-up) per narinfo cost as much as
+	// reading it. Network lookups go one by one, so that a short paths
+	// list still spreads over all connections.
+	batch := 1
+	if _, ok := s.(*FileStore); ok {
+		batch = 64
+	}
 	var st WalkStats
 	var notFound, read atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	hashes := make(chan string, 4*jobs)
+	batches := make(chan []string, 2*jobs)
 	g.Go(func() error {
-		defer close(hashes)
-		send := func(h string) error {
+		defer close(batches)
+		cur := make([]string, 0, batch)
+		flush := func() error {
+			if len(cur) == 0 {
+				return nil
+			}
 			select {
-			case hashes <- h:
-				st.Requested++
+			case batches <- cur:
+				cur = make([]string, 0, batch)
 				return nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 		}
-		if o.Paths == nil {
-			return s.List(gctx, send)
-		}
-		seen := map[[HashLen]byte]struct{}{}
-		return ReadHashes(o.Paths, func(h string) error {
-			k := [HashLen]byte([]byte(h))
-			if _, dup := seen[k]; dup {
-				st.Duplicates++
-				return nil
+		send := func(h string) error {
+			st.Requested++
+			cur = append(cur, h)
+			if len(cur) == batch {
+				return flush()
 			}
-			seen[k] = struct{}{}
-			return send(h)
-		})
+			return nil
+		}
+		var err error
+		if o.Paths == nil {
+			err = s.List(gctx, send)
+		} else {
+			seen := map[[HashLen]byte]struct{}{}
+			err = ReadHashes(o.Paths, func(h string) error {
+				k := [HashLen]byte([]byte(h))
+				if _, dup := seen[k]; dup {
+					st.Duplicates++
+					return nil
+				}
+				seen[k] = struct{}{}
+				return send(h)
+			})
+		}
+		if err != nil {
+			return err
+		}
+		return flush()
 	})
 	for w := range jobs {
 		g.Go(func() error {
 			var buf []byte
 			e := &Entry{}
-			for h := range hashes {
-				data, where, err := s.Get(gctx, h, buf)
-				switch {
-				case errors.Is(err, ErrNotFound):
-					notFound.Add(1)
-					continue
-				case errors.Is(err, ErrRefused):
-					*e = Entry{Hash: h, Where: where, Err: err}
-				case err != nil:
-					return err
-				default:
-					buf = data
-					*e = Entry{Hash: h, Where: where, Data: data}
-				}
-				read.Add(1)
-				if err := fn(w, e); err != nil {
-					return err
+			// Counted locally: two workers incrementing one shared counter
+			// per narinfo would contend for its cache line.
+			var nRead, nNotFound int64
+			defer func() { read.Add(nRead); notFound.Add(nNotFound) }()
+			for hs := range batches {
+				for _, h := range hs {
+					data, where, err := s.Get(gctx, h, buf)
+					switch {
+					case errors.Is(err, ErrNotFound):
+						nNotFound++
+						continue
+					case errors.Is(err, ErrRefused):
+						*e = Entry{Hash: h, Where: where, Err: err}
+					case err != nil:
+						return err
+					default:
+						buf = data
+						*e = Entry{Hash: h, Where: where, Data: data}
+					}
+					nRead++
+					if err := fn(w, e); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
