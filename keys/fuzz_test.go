@@ -3,6 +3,8 @@ package keys
 import (
 	"bytes"
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,6 +130,14 @@ func FuzzParseNarinfo(f *testing.F) {
 			f.Add([]byte(v.in))
 		}
 	}
+	cas, _ := filepath.Glob("testdata/ca/*.narinfo")
+	for _, file := range cas {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(text)
+	}
 	pk, err := ParsePublicKey(nixPublic)
 	if err != nil {
 		f.Fatal(err)
@@ -136,6 +146,9 @@ func FuzzParseNarinfo(f *testing.F) {
 		n, err := ParseNarinfo(in)
 		if err != nil {
 			return
+		}
+		if ok, err := n.ContentAddressed(); ok && err != nil {
+			t.Fatalf("ContentAddressed = true with error %v", err)
 		}
 		fp, err := n.Fingerprint()
 		if err != nil {

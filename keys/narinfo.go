@@ -69,38 +69,51 @@ type Narinfo struct {
 	Sigs       []string // "Sig:" values in file order; nil if none
 }
 
-// MaxNarinfoSize bounds what ParseNarinfo accepts (callers reading a
-// cache should read at most this much): a narinfo is a few hundred bytes,
-// plus about 60 per reference and 100 per signature.
-const MaxNarinfoSize = 1 << 20
+// Limits on narinfo text, so that a hostile cache cannot make a reader
+// allocate or verify without bound. Real narinfos are a few hundred bytes
+// with one or two signatures; the largest closures have a few thousand
+// references (about 60 bytes each).
+const (
+	// MaxNarinfoSize is the largest narinfo ParseNarinfo accepts, in bytes.
+	MaxNarinfoSize = 1 << 20
+	// MaxNarinfoSigs is the most Sig lines ParseNarinfo accepts: each may
+	// cost a signature check.
+	MaxNarinfoSigs = 64
+	// maxQuoted is how much of a value an error message quotes.
+	maxQuoted = 80
+)
 
 // ParseNarinfo parses .narinfo text: "Name: value" lines, each ended by
 // "\n" (a missing final newline is tolerated). StorePath, URL, NarHash and
 // a non-zero NarSize are required; unknown fields are ignored; "Sig" may
-// repeat but no other known field may. NarHash may be sha256:<nix32>,
-// sha256:<hex>, sha256:<base64> or SRI sha256-<base64> and is normalised
-// to sha256:<nix32>. Sig values are kept as text (and checked only by
-// [PublicKey.VerifyNarinfo]) so that a malformed signature by another key
-// does not hide a good one. Errors wrap [ErrBadNarinfo] and, where it
-// applies, [ErrBadHash] or [ErrBadStorePath].
+// repeat (at most [MaxNarinfoSigs] times) but no other known field may.
+// NarHash may be sha256:<nix32>, sha256:<hex>, sha256:<base64> or SRI
+// sha256-<base64> and is normalised to sha256:<nix32>. Sig values are kept
+// as text (and checked only by [PublicKey.VerifyNarinfo]) so that a
+// malformed signature by another key does not hide a good one. Text longer
+// than [MaxNarinfoSize] is refused. Errors wrap [ErrBadNarinfo] and, where
+// it applies, [ErrBadHash] or [ErrBadStorePath]; they are one line and
+// quote at most a short prefix of any value, whatever the input.
 func ParseNarinfo(text []byte) (*Narinfo, error) {
 	n := &Narinfo{}
-	if len(text) > MaxNarinfoSize {
-		return nil, newError(ErrBadNarinfo, fmt.Sprintf("narinfo is %d bytes, more than the %d bytes keyform reads: a narinfo is a few hundred bytes plus its references and signatures", len(text), MaxNarinfoSize))
-	}
 	if len(text) == 0 {
 		return nil, newError(ErrBadNarinfo, "narinfo is empty: expected Name: value lines with StorePath, URL, NarHash and NarSize")
+	}
+	if len(text) > MaxNarinfoSize {
+		return nil, newError(ErrBadNarinfo, fmt.Sprintf("narinfo is %d bytes, more than the limit of %d: it is not a narinfo Nix wrote", len(text), MaxNarinfoSize))
 	}
 	if i := bytes.IndexByte(text, '\r'); i >= 0 {
 		return nil, newError(ErrBadNarinfo, "narinfo contains a carriage return: remove Windows (CRLF) line endings")
 	}
 	body := string(text)
 	body = strings.TrimSuffix(body, "\n")
-	seen := map[string]int{}
-	for lineNo, line := range strings.Split(body, "\n") {
-		lineNo++
+	// Line numbers of the fields that may appear once; 0 = not seen.
+	var seen [7]int
+	for lineNo := 1; ; lineNo++ {
+		line, rest, more := strings.Cut(body, "\n")
+		body = rest
 		bad := func(kind error, format string, args ...any) error {
-			msg := fmt.Sprintf("narinfo line %d: ", lineNo) + fmt.Sprintf(format, args...)
+			msg := clipMessage(fmt.Sprintf("narinfo line %d: ", lineNo) + fmt.Sprintf(format, args...))
 			if kind == ErrBadNarinfo {
 				return newError(ErrBadNarinfo, msg)
 			}
@@ -108,7 +121,7 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 		}
 		wrap := func(field string, err error) error {
 			return &kindError{
-				msg:   fmt.Sprintf("narinfo line %d: %s: %v", lineNo, field, err),
+				msg:   clipMessage(fmt.Sprintf("narinfo line %d: %s: %v", lineNo, field, err)),
 				kinds: []error{ErrBadNarinfo, err},
 			}
 		}
@@ -117,23 +130,22 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			return nil, bad(ErrBadNarinfo, "no ':' in %.60q: every line must be Name: value", line)
+			return nil, bad(ErrBadNarinfo, "no ':' in %s: every line must be Name: value", quoteClipped(line))
 		}
 		if name == "" {
 			return nil, bad(ErrBadNarinfo, "empty field name before ':'")
 		}
 		if value != "" {
 			if value[0] != ' ' {
-				return nil, bad(ErrBadNarinfo, "field %s has no space after ':': write %s: value", name, name)
+				return nil, bad(ErrBadNarinfo, "field %s has no space after ':': write %s: value", quoteClipped(name), quoteClipped(name))
 			}
 			value = value[1:]
 		}
-		switch name {
-		case "StorePath", "URL", "NarHash", "NarSize", "References", "Deriver", "CA":
-			if prev, dup := seen[name]; dup {
+		if slot := onceField(name); slot >= 0 {
+			if prev := seen[slot]; prev != 0 {
 				return nil, bad(ErrBadNarinfo, "field %s repeats the one on line %d: keep only one", name, prev)
 			}
-			seen[name] = lineNo
+			seen[slot] = lineNo
 		}
 		switch name {
 		case "StorePath":
@@ -155,7 +167,7 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 		case "NarSize":
 			size, err := strconv.ParseUint(value, 10, 64)
 			if err != nil {
-				return nil, bad(ErrBadNarinfo, "NarSize %q is not a decimal number of bytes", value)
+				return nil, bad(ErrBadNarinfo, "NarSize %s is not a decimal number of bytes", quoteClipped(value))
 			}
 			if size == 0 {
 				return nil, bad(ErrBadNarinfo, "NarSize is 0: it must be the NAR's size in bytes")
@@ -163,7 +175,7 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 			n.NarSize = size
 		case "References":
 			// Like Nix: split on single spaces, skipping empty tokens.
-			for _, ref := range strings.Split(value, " ") {
+			for ref := range strings.SplitSeq(value, " ") {
 				if ref == "" {
 					continue
 				}
@@ -189,7 +201,13 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 			if value == "" {
 				return nil, bad(ErrBadNarinfo, "Sig is empty: expected Sig: NAME:BASE64")
 			}
+			if len(n.Sigs) == MaxNarinfoSigs {
+				return nil, bad(ErrBadNarinfo, "more than %d Sig lines: a narinfo Nix wrote has one per signing key", MaxNarinfoSigs)
+			}
 			n.Sigs = append(n.Sigs, value)
+		}
+		if !more {
+			break
 		}
 	}
 	var missing []string
@@ -209,6 +227,46 @@ func ParseNarinfo(text []byte) (*Narinfo, error) {
 		return nil, newError(ErrBadNarinfo, "narinfo lacks required field(s) "+strings.Join(missing, ", ")+": StorePath, URL, NarHash and NarSize are required")
 	}
 	return n, nil
+}
+
+// onceField returns the slot of a field that may appear only once, or -1.
+func onceField(name string) int {
+	switch name {
+	case "StorePath":
+		return 0
+	case "URL":
+		return 1
+	case "NarHash":
+		return 2
+	case "NarSize":
+		return 3
+	case "References":
+		return 4
+	case "Deriver":
+		return 5
+	case "CA":
+		return 6
+	}
+	return -1
+}
+
+// quoteClipped quotes s (with %q, so control characters and invalid UTF-8
+// are escaped), keeping at most maxQuoted bytes of it.
+func quoteClipped(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuoted]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
+// clipMessage bounds an error message built from hostile input: errors
+// from the hash and store path checks quote whole values.
+func clipMessage(msg string) string {
+	const max = 400
+	if len(msg) <= max {
+		return msg
+	}
+	return strings.ToValidUTF8(msg[:max], "") + "... (message cut)"
 }
 
 // encode writes the fields Narinfo models, in Nix's order. The result is
