@@ -3,6 +3,9 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/keyform/keyform/policy"
@@ -58,15 +61,51 @@ func (e *StrandError) Hint() string {
 // strands.
 var ErrNotAudited = errors.New("the audit cannot tell what the key alone signs")
 
+// Stale returns the labels of the keys, other than the one named
+// retiring, that s counted as active and that are not active among keys
+// (the catalog's keys now): their signatures no longer count, so s
+// understates what retiring the key strands. (A key added since is
+// harmless: s counts its signatures as unknown, which overstates.)
+func (s *Summary) Stale(keys []*policy.Key, retiring string) []string {
+	active := map[string]bool{}
+	for _, k := range keys {
+		if k.State == policy.Active {
+			active[k.Name] = true
+		}
+	}
+	var stale []string
+	for _, name := range slices.Sorted(maps.Keys(s.Keys)) {
+		if ks := s.Keys[name]; ks.State == string(policy.Active) && !active[name] && name != retiring {
+			stale = append(stale, ks.Label)
+		}
+	}
+	return stale
+}
+
+// StaleNote says why a stale summary cannot tell what retiring the key
+// named keyName strands.
+func (s *Summary) StaleNote(keyName string, stale []string) string {
+	label := keyName
+	if k := s.Keys[keyName]; k != nil {
+		label = k.Label
+	}
+	return fmt.Sprintf("retiring %s: the audit of catalog %s (%s) counted %s as active, which the policy no longer does, so it cannot tell what %s alone signs: record it again (keyform audit %s --record)",
+		label, s.Catalog, s.Date, strings.Join(stale, ", "), label, s.Catalog)
+}
+
 // CheckRetire checks the summaries of k's catalog (one per store) before
-// k is retired. It returns a *StrandError for the first store where
-// retiring k strands paths, an error wrapping ErrNotAudited when a summary
-// does not list k as active, and nil when no store relies on k alone.
-func CheckRetire(sums []*Summary, k *policy.Key, successor *policy.Key, recorded bool) error {
+// k is retired; catalogKeys are the catalog's keys now (KeysOf). It
+// returns a *StrandError for the first store where retiring k strands
+// paths, an error wrapping ErrNotAudited when a summary does not list k as
+// active or is Stale, and nil when no store relies on k alone.
+func CheckRetire(sums []*Summary, k *policy.Key, catalogKeys []*policy.Key, successor *policy.Key, recorded bool) error {
 	for _, s := range sums {
 		n, audited := s.Strands(k.Name)
 		if !audited {
 			return fmt.Errorf("%s: %w", s.RetireNote(k.Name), ErrNotAudited)
+		}
+		if stale := s.Stale(catalogKeys, k.Name); len(stale) > 0 {
+			return fmt.Errorf("%s: %w", s.StaleNote(k.Name, stale), ErrNotAudited)
 		}
 		if n > 0 {
 			return &StrandError{Key: k, Store: s.Store, Strands: n, Paths: s.Paths, Successor: successor, Recorded: recorded}

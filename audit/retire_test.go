@@ -42,10 +42,10 @@ func TestCheckRetire(t *testing.T) {
 	strands := summary("2026-12-01", map[string]*KeySummary{"acme-1": {Label: "acme_2025", State: "active", WouldStrand: 300}})
 	after := summary("2026-12-01", map[string]*KeySummary{"acme-1": {Label: "acme_2025", State: "retired"}})
 
-	if err := CheckRetire([]*Summary{clean}, k, succ, false); err != nil {
+	if err := CheckRetire([]*Summary{clean}, k, p.Keys, succ, false); err != nil {
 		t.Fatalf("nothing stranded: %v", err)
 	}
-	err := CheckRetire([]*Summary{clean, strands}, k, succ, false)
+	err := CheckRetire([]*Summary{clean, strands}, k, p.Keys, succ, false)
 	var se *StrandError
 	if !errors.As(err, &se) {
 		t.Fatalf("stranded paths: %v", err)
@@ -64,11 +64,28 @@ func TestCheckRetire(t *testing.T) {
 	if !strings.HasPrefix(se.Hint(), "add a successor (keyform rotate acme_2025)") {
 		t.Errorf("no successor: %s", se.Hint())
 	}
-	if err := CheckRetire([]*Summary{after}, k, succ, true); !errors.Is(err, ErrNotAudited) || !strings.Contains(err.Error(), "already retired") {
+	if err := CheckRetire([]*Summary{after}, k, p.Keys, succ, true); !errors.Is(err, ErrNotAudited) || !strings.Contains(err.Error(), "already retired") {
 		t.Fatalf("a summary recorded after the retire proves nothing: %v", err)
 	}
-	if err := CheckRetire([]*Summary{summary("2026-12-01", map[string]*KeySummary{})}, k, succ, true); !errors.Is(err, ErrNotAudited) {
+	if err := CheckRetire([]*Summary{summary("2026-12-01", map[string]*KeySummary{})}, k, p.Keys, succ, true); !errors.Is(err, ErrNotAudited) {
 		t.Fatalf("a summary without the key: %v", err)
+	}
+	// acme_2027 was active when the audit counted acme_2025's paths as
+	// covered by it; now it is retired, so those paths rely on acme_2025
+	// alone and the summary understates what retiring it strands.
+	both := summary("2026-12-01", map[string]*KeySummary{
+		"acme-1": {Label: "acme_2025", State: "active"}, "acme-3": {Label: "acme_2027", State: "active"},
+	})
+	if err := CheckRetire([]*Summary{both}, k, p.Keys, succ, true); err != nil {
+		t.Fatalf("current summary: %v", err)
+	}
+	p.Keys[2].State = policy.Retired
+	err = CheckRetire([]*Summary{both}, k, p.Keys, nil, true)
+	if !errors.Is(err, ErrNotAudited) || !strings.Contains(err.Error(), "counted acme_2027 as active, which the policy no longer does") {
+		t.Fatalf("stale summary: %v", err)
+	}
+	if got := both.Stale(p.Keys, "acme-1"); len(got) != 1 || got[0] != "acme_2027" {
+		t.Fatalf("Stale = %v", got)
 	}
 }
 

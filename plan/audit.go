@@ -44,9 +44,12 @@ func retireNote(fsys fs.FS, head *policy.Policy, k *policy.Key) Note {
 		return n
 	}
 	strands, audited := s.Strands(k.Name)
+	stale := s.Stale(audit.KeysOf(head, k.Catalog), k.Name)
 	n.Message = s.RetireNote(k.Name)
 	switch {
 	case !audited:
+	case len(stale) > 0:
+		n.Message = s.StaleNote(k.Name, stale)
 	case strands > 0:
 		n.Level, n.Code = Danger, "retire_strands_paths"
 		fix := fmt.Sprintf("add a successor first (keyform rotate %s) and sign them with it", k.Label)

@@ -20,7 +20,8 @@ func TestAuditNotes(t *testing.T) {
 	record := func(state string, strand int) fstest.MapFS {
 		return fstest.MapFS{"audit/acme.json": {Data: []byte(`{"version":1,"catalog":"acme","store":"file:///srv/cache","date":"2026-12-01",
 "paths":12345,"not_found":0,"covered":12345,"retired_only":0,"content_addressed":0,"unsigned":0,"invalid":0,"malformed":0,
-"keys":{"acme-1":{"label":"acme_2025","state":"` + state + `","valid":12000,"invalid":0,"would_strand":` + strings.Repeat("3", strand) + `0}}}`)}}
+"keys":{"acme-1":{"label":"acme_2025","state":"` + state + `","valid":12000,"invalid":0,"would_strand":` + strings.Repeat("3", strand) + `0},
+"acme-2":{"label":"acme_2027","state":"active","valid":12345,"invalid":0,"would_strand":345}}}`)}}
 	}
 	for _, tc := range []struct {
 		name              string
@@ -48,6 +49,15 @@ func TestAuditNotes(t *testing.T) {
 				t.Errorf("note = %+v\nwant %s %s %s", n, tc.level, tc.code, tc.want)
 			}
 		})
+	}
+	// Retiring both keys in one change: the record counted acme_2027 as
+	// active, so it cannot tell what acme_2025 alone signs.
+	both := mk(policy.Retired)
+	both.Keys[1].State = policy.Retired
+	notes := AuditNotes(record("active", 0), base, both)
+	if len(notes) != 2 || notes[0].Code != "retire_not_audited" ||
+		!strings.Contains(notes[0].Message, "counted acme_2027 as active, which the policy no longer does") {
+		t.Errorf("both retired: %+v", notes)
 	}
 	if notes := AuditNotes(record("active", 0), head, head); len(notes) != 0 {
 		t.Errorf("no key retired between base and head: %+v", notes)

@@ -97,6 +97,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 		return err
 	}
 	p.AddNotes(notes...)
+	p.AddNotes(plan.AuditNotes(os.DirFS(e.path(".")), base, head)...)
 	if _, err := e.stdout.Write(format(p)); err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 func retireCommand() *command {
 	return &command{
 		name:  "retire",
-		args:  "KEY",
+		args:  "KEY [--force] [--skip-audit] [--audit FILE] [--store URL] [--paths FILE|-]",
 		short: "mark KEY retired: every target stops trusting it",
 		long: `Sets state = "retired" in KEY's block (adding the attribute if needed),
 keeping the file's comments and layout. A retired key is trusted by no
@@ -21,12 +21,27 @@ target, and nix.conf patches remove it from machines.
 Refused while a target lists key.KEY directly in its trust list (remove it
 from there first) or a publisher still signs with it. Warns when KEY is the
 last active key of its catalog: the catalog's caches would be trusted
-nowhere. Retire only after the successor (keyform rotate) is rolled out.`,
-		setup: func(*flag.FlagSet) runFunc { return runRetire },
+nowhere. Retire only after the successor (keyform rotate) is rolled out.
+
+Before retiring, the key's catalog is audited (docs/audit.md): the recorded
+audit (audit/CATALOG.json, from keyform audit --record) when it shows the
+key active, the summary given with --audit FILE, else a fresh audit of the
+catalog's substituters (or --store URL; HTTP caches need --paths FILE).
+Refused when paths carry a valid signature by no other active key: they
+would become untrusted (resign them with the successor first), and when the
+cache cannot be audited. --force retires anyway; --skip-audit does not
+audit, for a cache that no longer exists. Clients cache narinfos for up to
+30 days (narinfo-cache-positive-ttl), so retire that long after re-signing,
+or lower the setting on clients first.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var f retireAuditFlags
+			f.register(fs)
+			return func(e *env, args []string) error { return runRetire(e, f, args) }
+		},
 	}
 }
 
-func runRetire(e *env, args []string) error {
+func runRetire(e *env, f retireAuditFlags, args []string) error {
 	if len(args) != 1 {
 		return usagef("retire takes exactly one KEY (a key label)")
 	}
@@ -48,6 +63,10 @@ func runRetire(e *env, args []string) error {
 	if p.LastActive(k) {
 		e.warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
 		e.hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
+	}
+	evidence, err := auditBeforeRetire(e, p, k, f)
+	if err != nil {
+		return err
 	}
 	es, err := newEditSet(e)
 	if err != nil {
@@ -73,6 +92,7 @@ func runRetire(e *env, args []string) error {
 		return err
 	}
 	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
+	warnCacheTTL(e, evidence)
 	e.nextf("review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }

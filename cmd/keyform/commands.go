@@ -13,6 +13,8 @@ func commandTable() []*command {
 		pubkeyCommand(),
 		rotateCommand(),
 		retireCommand(),
+		auditCommand(),
+		resignCommand(),
 		sealCommand(),
 		resealCommand(),
 		unsealCommand(),

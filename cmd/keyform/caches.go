@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/binarycache"
+	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/schema"
+)
+
+// This file is how the commands that read binary caches (audit, resign,
+// and retire's audit) reach them: which stores a catalog's audit reads,
+// the paths list HTTP caches need, credentials (from the netrc file, never
+// printed: store URLs are shown through binarycache.Redact), and running
+// audits with a progress line. docs/audit.md is the contract.
+
+// cacheOptions loads the policy for commands that read caches: expiry is
+// not judged (a rotation is how an expiring key is fixed) and pending keys
+// are allowed (audits ignore them).
+var cacheOptions = schema.Options{AllowPending: true, SkipExpiry: true}
+
+// cacheFlags are the flags of every command that audits caches.
+type cacheFlags struct {
+	store, paths, netrc string
+	jobs                int
+}
+
+func (c *cacheFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "binary cache `URL` to read instead of the catalog's substituters (file:///dir, https://...)")
+	fs.StringVar(&c.paths, "paths", "", "`file` listing the store paths to look up in an HTTP cache (- for standard input)")
+	fs.Func("jobs", "`N` narinfos read and checked at once (default: one per core for file://, 25 for HTTP)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a number of at least 1", v)
+		}
+		c.jobs = n
+		return nil
+	})
+	fs.StringVar(&c.netrc, "netrc-file", "", "netrc `file` with HTTP credentials (default: Nix's netrc-file)")
+}
+
+// auditJob is one audit: a catalog's cache at one store URL.
+type auditJob struct {
+	catalog string
+	store   string // as given: may hold credentials, so print only Redact(store)
+}
+
+// selectCatalogs returns the catalogs named (every catalog when none is).
+func selectCatalogs(p *policy.Policy, names []string) ([]string, error) {
+	all := make([]string, len(p.Catalogs))
+	for i, c := range p.Catalogs {
+		all[i] = c.Label
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	for _, n := range names {
+		if p.Catalog(n) == nil {
+			return nil, withHint(fmt.Errorf("no catalog named %q", n), "catalogs: %s", orNone(all))
+		}
+	}
+	return slices.Compact(slices.Clone(names)), nil
+}
+
+func orNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+// auditJobs lists the audits of catalogs: the store given with --store
+// (for exactly one catalog), else each of a catalog's substituters.
+func auditJobs(p *policy.Policy, catalogs []string, store string) ([]auditJob, error) {
+	if store != "" {
+		if len(catalogs) != 1 {
+			return nil, usagef("--store needs exactly one CATALOG")
+		}
+		return []auditJob{{catalogs[0], store}}, nil
+	}
+	var jobs []auditJob
+	for _, label := range catalogs {
+		c := p.Catalog(label)
+		if len(c.Substituters) == 0 {
+			return nil, withHint(fmt.Errorf("catalog %s has no substituter to audit", label), "pass --store URL")
+		}
+		for _, s := range c.Substituters {
+			jobs = append(jobs, auditJob{label, s})
+		}
+	}
+	return jobs, nil
+}
+
+// isFileStore reports whether a store URL names a local directory, which
+// keyform lists (and resign writes).
+func isFileStore(store string) bool {
+	if strings.HasPrefix(store, "/") {
+		return true
+	}
+	u, err := url.Parse(store)
+	return err == nil && u.Scheme == "file"
+}
+
+// checkPaths refuses what cannot work before anything is read: an HTTP
+// cache without a paths list, and standard input for several of them.
+func checkPaths(e *env, jobs []auditJob, paths string) error {
+	listed := 0
+	for _, j := range jobs {
+		switch {
+		case isFileStore(j.store) && paths != "":
+			e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
+		case isFileStore(j.store):
+		case paths == "":
+			return withHint(fmt.Errorf("%s cannot be listed: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store)),
+				"nix path-info -r /run/current-system > paths.txt")
+		default:
+			listed++
+		}
+	}
+	if paths == "-" && listed > 1 {
+		return usagef("--paths - can be read for one store only")
+	}
+	return nil
+}
+
+// openPaths opens the paths list for a store that needs one; the
+// returned function closes it.
+func openPaths(e *env, store, paths string) (io.Reader, func(), error) {
+	switch {
+	case isFileStore(store) || paths == "":
+		return nil, func() {}, nil
+	case paths == "-":
+		return e.stdin, func() {}, nil
+	}
+	f, err := os.Open(e.path(paths))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--paths: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// openStore opens a store with credentials from the netrc file (loaded
+// only for HTTP stores) and a connection per job.
+func openStore(ctx context.Context, e *env, store string, f cacheFlags) (binarycache.Store, error) {
+	o := binarycache.Options{}
+	if !isFileStore(store) {
+		file := f.netrc
+		if file == "" {
+			file = binarycache.DefaultNetrcFile()
+		} else {
+			file = e.path(file)
+		}
+		n, err := binarycache.LoadNetrc(file)
+		if err != nil {
+			return nil, err
+		}
+		o.HTTP = binarycache.HTTPOptions{Netrc: n, Conns: max(f.jobs, 25)}
+	}
+	return binarycache.Open(ctx, store, o)
+}
+
+// runAudits runs the audits in turn, with a progress line when prog is
+// set. The first error stops them: "catalog acme: store ... is not
+// reachable: ...".
+func runAudits(e *env, p *policy.Policy, jobs []auditJob, f cacheFlags, examples int, prog *progress) ([]*audit.Report, error) {
+	ctx := context.Background()
+	var reports []*audit.Report
+	for _, j := range jobs {
+		r, err := auditOne(ctx, e, p, j, f, examples, prog)
+		prog.done()
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", j.catalog, err)
+		}
+		reports = append(reports, r)
+	}
+	return reports, nil
+}
+
+func auditOne(ctx context.Context, e *env, p *policy.Policy, j auditJob, f cacheFlags, examples int, prog *progress) (*audit.Report, error) {
+	paths, closePaths, err := openPaths(e, j.store, f.paths)
+	if err != nil {
+		return nil, err
+	}
+	defer closePaths()
+	s, err := openStore(ctx, e, j.store, f)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	o := audit.Options{Catalog: j.catalog, Keys: audit.KeysOf(p, j.catalog), Jobs: f.jobs, Paths: paths, Examples: examples}
+	if prog != nil {
+		o.Progress = func(n int64) { prog.update("audit %s: %d narinfos checked", j.catalog, n) }
+	}
+	r, err := audit.Run(ctx, s, o)
+	if err != nil && errors.Is(err, binarycache.ErrNotListable) {
+		return nil, withHint(err, "pass --paths FILE")
+	}
+	return r, err
+}
