@@ -111,6 +111,9 @@ func isFileStore(store string) bool {
 	return err == nil && u.Scheme == "file"
 }
 
+// errNotListed is an HTTP cache audited without a paths list.
+var errNotListed = errors.New("cannot be listed")
+
 // checkPaths refuses what cannot work before anything is read: an HTTP
 // cache without a paths list, and standard input for several of them.
 func checkPaths(e *env, jobs []auditJob, paths string) error {
@@ -121,7 +124,7 @@ func checkPaths(e *env, jobs []auditJob, paths string) error {
 			e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
 		case isFileStore(j.store):
 		case paths == "":
-			return withHint(fmt.Errorf("%s cannot be listed: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store)),
+			return withHint(fmt.Errorf("%s %w: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store), errNotListed),
 				"nix path-info -r /run/current-system > paths.txt")
 		default:
 			listed++

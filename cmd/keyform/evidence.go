@@ -58,6 +58,8 @@ func auditBeforeRetire(e *env, p *policy.Policy, k *policy.Key, f retireAuditFla
 		return nil, nil
 	case errors.As(err, &strand):
 		return nil, err
+	case errors.Is(err, errNotListed):
+		return nil, withHint(err, "pass --paths FILE to audit it, --force to retire without an audit, or --skip-audit if the cache no longer exists")
 	}
 	return nil, withHint(err, "pass --force to retire without an audit, or --skip-audit if the cache no longer exists")
 }

@@ -5,9 +5,11 @@
 #   main_3  active: its successor, added by "keyform rotate main_2". Every
 #           machine trusts both, so the cache can re-sign with main_3.
 #
-# Next step, in its own pull request once the cache signs only with main_3:
-# "keyform retire main_2". docs/ci.md ("A rotation, end to end") walks
-# through it.
+# The cache has been re-signed with main_3 (keyform resign main_3), and
+# audit/main.json, written by "keyform audit main --record", is the
+# evidence: no path relies on main_2 alone. Next step, in its own pull
+# request: "keyform retire main_2", whose plan shows that audit.
+# docs/rotation.md walks through the whole rotation.
 
 catalog "main" {
   description = "The team's binary cache"
