@@ -55,21 +55,35 @@ type auditJob struct {
 	store   string // as given: may hold credentials, so print only Redact(store)
 }
 
-// selectCatalogs returns the catalogs named (every catalog when none is).
-func selectCatalogs(p *policy.Policy, names []string) ([]string, error) {
-	all := make([]string, len(p.Catalogs))
-	for i, c := range p.Catalogs {
-		all[i] = c.Label
+// selectCatalogs returns the catalogs named, or when none is, every
+// catalog (with --store) or every catalog that has a substituter, noting
+// the others: they name no cache to audit.
+func selectCatalogs(e *env, p *policy.Policy, names []string, store string) ([]string, error) {
+	var all, withCache []string
+	for _, c := range p.Catalogs {
+		all = append(all, c.Label)
+		if len(c.Substituters) > 0 {
+			withCache = append(withCache, c.Label)
+		} else if len(names) == 0 && store == "" {
+			e.notef("catalog %s has no substituter; not audited", c.Label)
+		}
 	}
-	if len(names) == 0 {
+	switch {
+	case len(names) == 0 && store != "":
 		return all, nil
+	case len(names) == 0:
+		return withCache, nil
 	}
+	var selected []string
 	for _, n := range names {
 		if p.Catalog(n) == nil {
 			return nil, withHint(fmt.Errorf("no catalog named %q", n), "catalogs: %s", orNone(all))
 		}
+		if !slices.Contains(selected, n) {
+			selected = append(selected, n)
+		}
 	}
-	return slices.Compact(slices.Clone(names)), nil
+	return selected, nil
 }
 
 func orNone(l []string) string {
@@ -114,6 +128,13 @@ func isFileStore(store string) bool {
 // errNotListed is an HTTP cache audited without a paths list.
 var errNotListed = errors.New("cannot be listed")
 
+// isHTTPStore reports whether a store URL names an HTTP(S) cache, which
+// cannot be listed.
+func isHTTPStore(store string) bool {
+	u, err := url.Parse(store)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https")
+}
+
 // checkPaths refuses what cannot work before anything is read: an HTTP
 // cache without a paths list, and standard input for several of them.
 func checkPaths(e *env, jobs []auditJob, paths string) error {
@@ -122,7 +143,7 @@ func checkPaths(e *env, jobs []auditJob, paths string) error {
 		switch {
 		case isFileStore(j.store) && paths != "":
 			e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
-		case isFileStore(j.store):
+		case !isHTTPStore(j.store):
 		case paths == "":
 			return withHint(fmt.Errorf("%s %w: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store), errNotListed),
 				"nix path-info -r /run/current-system > paths.txt")
@@ -140,7 +161,7 @@ func checkPaths(e *env, jobs []auditJob, paths string) error {
 // returned function closes it.
 func openPaths(e *env, store, paths string) (io.Reader, func(), error) {
 	switch {
-	case isFileStore(store) || paths == "":
+	case !isHTTPStore(store) || paths == "":
 		return nil, func() {}, nil
 	case paths == "-":
 		return e.stdin, func() {}, nil

@@ -64,7 +64,7 @@ func runAudit(e *env, o auditOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalogs, err := selectCatalogs(p, args)
+	catalogs, err := selectCatalogs(e, p, args, o.cache.store)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,8 @@ func TestScripts(t *testing.T) {
 			"owner":      cmdOwner,
 			"snapshot":   cmdSnapshot,
 			"nosecret":   cmdNoSecret,
+			"cachegen":   cmdCachegen,
+			"serve":      cmdServe,
 		},
 	})
 }
