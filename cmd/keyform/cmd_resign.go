@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/keyform/keyform/audit"
@@ -121,25 +122,26 @@ func resignStore(p *policy.Policy, k *policy.Key, store string) (string, error) 
 	if store != "" {
 		return store, nil
 	}
-	var subs []string
-	if c := p.Catalog(k.Catalog); c != nil {
-		subs = c.Substituters
+	c := p.Catalog(k.Catalog)
+	if c == nil {
+		return "", withHint(fmt.Errorf("key %s belongs to no catalog, so keyform knows no cache it signs", k.Label), "pass --store URL")
 	}
+	subs := c.Substituters
 	switch len(subs) {
 	case 1:
 		return subs[0], nil
 	case 0:
-		return "", withHint(fmt.Errorf("key %s's catalog has no substituter to sign", k.Label), "pass --store URL")
+		return "", withHint(fmt.Errorf("catalog %s has no substituter to sign", k.Catalog), "pass --store URL")
 	}
 	return "", withHint(fmt.Errorf("catalog %s has %d substituters", k.Catalog, len(subs)), "pass --store URL")
 }
 
 // secretFile is --secret (relative to the policy directory), else KEY's
-// private_key_path.
+// private_key_path; absolute either way.
 func secretFile(e *env, k *policy.Key, secret string) (string, error) {
 	switch {
 	case secret != "":
-		return e.path(secret), nil
+		return filepath.Abs(e.path(secret))
 	case k.PrivateKeyPath != "":
 		return k.PrivateKeyPath, nil
 	}
