@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -196,7 +197,7 @@ func AddSig(text []byte, sig string) []byte {
 // shell; the URL is shown without credentials.
 func Command(storeURL, keyFile, pathsFile string) string {
 	cmd := "nix --extra-experimental-features nix-command store sign --store " +
-		shellQuote(binarycache.Redact(storeURL)) + " --key-file " + shellQuote(keyFile)
+		shellQuote(commandURL(storeURL)) + " --key-file " + shellQuote(keyFile)
 	if pathsFile == "" || pathsFile == "-" {
 		if pathsFile == "-" {
 			return "xargs -r " + cmd
@@ -204,6 +205,26 @@ func Command(storeURL, keyFile, pathsFile string) string {
 		return cmd + " --all"
 	}
 	return "xargs -r " + cmd + " < " + shellQuote(pathsFile)
+}
+
+// commandURL is the store URL for the command: without user information
+// (credentials come from Nix's netrc-file), but with the store's
+// parameters, which the command needs (an S3 bucket's region=, endpoint=,
+// profile=), except secret-key=, which names a secret key file Nix would
+// sign uploads with and has nothing to do here.
+func commandURL(storeURL string) string {
+	u, err := url.Parse(storeURL)
+	if err != nil {
+		return binarycache.Redact(storeURL)
+	}
+	u.User = nil
+	u.Fragment = ""
+	if u.RawQuery != "" {
+		q := u.Query()
+		q.Del("secret-key")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 func shellQuote(s string) string {

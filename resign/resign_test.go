@@ -158,7 +158,9 @@ func TestCheckKey(t *testing.T) {
 func TestCommand(t *testing.T) {
 	for _, c := range []struct{ url, key, paths, want string }{
 		{"s3://bucket?region=eu-west-1", "/keys/acme-2.sk", "",
-			"nix --extra-experimental-features nix-command store sign --store s3://bucket --key-file /keys/acme-2.sk --all"},
+			"nix --extra-experimental-features nix-command store sign --store 's3://bucket?region=eu-west-1' --key-file /keys/acme-2.sk --all"},
+		{"s3://bucket?secret-key=/k/secret.key&endpoint=minio.example:9000&region=x", "/keys/acme-2.sk", "",
+			"nix --extra-experimental-features nix-command store sign --store 's3://bucket?endpoint=minio.example%3A9000&region=x' --key-file /keys/acme-2.sk --all"},
 		{"https://user:pw@cache.example.org/", "/k/my key", "paths.txt",
 			"xargs -r nix --extra-experimental-features nix-command store sign --store https://cache.example.org/ --key-file '/k/my key' < paths.txt"},
 		{"https://cache.example.org", "k'q", "-",
