@@ -209,7 +209,7 @@ func TestPlanApplyReport(t *testing.T) {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
 
-	old := "extra-trusted-public-keys = " + keyAcme0 + "\n" +
+	old := "extra-trusted-public-keys = " + keyAcme0 + " " + keyOther + "\n" +
 		MarkerPrefix + "nixconf.ci): \"keyform apply\" edits the lines below; change the policy instead.\n" +
 		"extra-substituters = https://cache.acme.example\n" +
 		"trusted-public-keys = " + NixOSCacheKey + "\n"
@@ -220,7 +220,7 @@ func TestPlanApplyReport(t *testing.T) {
 	want = "patched /etc/nix/nix.conf for nixconf.ci:\n" +
 		"  + key " + keyAcme1 + " (acme_1, line 5)\n" +
 		"  - key " + keyAcme0 + " (acme_0, retired; was line 1)\n" +
-		"  moved keyform's lines from line 2 to line 3: line 2 replaces trusted-public-keys, so Nix ignored keyform's lines above it\n"
+		"  moved keyform's lines from line 2 to line 3: line 4 replaces trusted-public-keys, so Nix ignored keyform's lines above it\n"
 	if got := p.Report(); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}

@@ -143,7 +143,7 @@ func (h Host) ReadShownConfig() (data []byte, source string, err error) {
 	for _, sub := range showConfigCommands {
 		argv := append([]string{"--extra-experimental-features", "nix-command"}, sub...)
 		argv = append(argv, "--json")
-		out, stderr, err := h.Output(append([]string{"nix"}, argv...))
+		out, stderr, err := h.Output(append([]string{"nix"}, argv...), nil)
 		if err == nil {
 			return out, "nix " + strings.Join(sub, " "), nil
 		}
