@@ -47,6 +47,9 @@ func (p *ApplyPlan) Changed() bool { return p.Change.Changed() }
 func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	f, err := Parse(c.Path, c.Data)
 	if err != nil {
+		if se := (*SyntaxError)(nil); errors.As(err, &se) && se.Shell {
+			return nil, withHint(err, shellHint(se.Path))
+		}
 		return nil, withHint(err, "Nix itself rejects this file (nix config show fails); fix the line, then run keyform apply again")
 	}
 	g, ch, err := Patch(f, want, read)
@@ -71,12 +74,19 @@ func confError(err error) error {
 	var se *SyntaxError
 	var ie *IncludeError
 	switch {
+	case errors.As(err, &se) && se.Shell:
+		return withHint(err, shellHint(se.Path))
 	case errors.As(err, &se):
 		return withHint(err, fmt.Sprintf("Nix itself rejects this configuration (nix config show fails); fix %s:%d, then run keyform apply again", se.Path, se.Line))
 	case errors.As(err, &ie):
 		return withHint(err, "Nix itself fails on this include; fix or remove it (\"!include\" tolerates a missing file)")
 	}
 	return err
+}
+
+// shellHint is the hint for a file with a shell command in it.
+func shellHint(path string) string {
+	return fmt.Sprintf("%s looks like a shell script (a profile?), not nix.conf: check the target's path (or --file); shell lines such as \"export PATH=...\" belong in a shell profile", path)
 }
 
 // rootWarnings looks at the nix.conf next to a file with another name
