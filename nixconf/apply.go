@@ -25,6 +25,12 @@ type ApplyPlan struct {
 	// nix.custom.conf) includes it and keeps its lines. Only a plan
 	// without conflicts has them.
 	Warnings []Warning
+	// Effective is what keyform reads in the result (Nix's defaults, the
+	// file and its includes): CheckWithNix compares it with what Nix reads.
+	Effective *Settings
+
+	// file is New, parsed.
+	file *File
 }
 
 // Warning is something apply writes anyway but the user should know.
@@ -56,14 +62,17 @@ func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	if err != nil {
 		return nil, confError(err)
 	}
-	p := &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch}
+	p := &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch, file: g}
 	if p.Refused() {
 		return p, nil
 	}
-	if eff, err := Evaluate(read, g); err == nil {
-		for _, w := range eff.Warnings {
-			p.Warnings = append(p.Warnings, Warning{Msg: w})
-		}
+	eff, err := Evaluate(read, g)
+	if err != nil {
+		return nil, confError(err)
+	}
+	p.Effective = eff
+	for _, w := range eff.Warnings {
+		p.Warnings = append(p.Warnings, Warning{Msg: w})
 	}
 	p.Warnings = append(p.Warnings, rootWarnings(c.Path, p.New, want, read)...)
 	return p, nil

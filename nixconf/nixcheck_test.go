@@ -1,0 +1,301 @@
+package nixconf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// forEachNix runs f once per Nix version on this machine, that version's
+// nix first on PATH: each directory of KEYFORM_NIX_BINS (which
+// .ci/setup-nix prints: Nix 2.8 and 2.26), or else the nix on PATH.
+//
+// TEMPORARY: internal/nixtest gets a shared helper for this on branch
+// nix226; switch to it when both are merged.
+func forEachNix(t *testing.T, f func(t *testing.T, version string)) {
+	t.Helper()
+	dirs := filepath.SplitList(os.Getenv("KEYFORM_NIX_BINS"))
+	if len(dirs) == 0 {
+		requireNix(t)
+		dirs = []string{""}
+	}
+	for _, d := range dirs {
+		nix, path := "nix", os.Getenv("PATH")
+		if d != "" {
+			nix, path = filepath.Join(d, "nix"), d+string(filepath.ListSeparator)+path
+		}
+		out, err := exec.Command(nix, "--version").Output()
+		if err != nil {
+			t.Fatalf("%s --version: %v", nix, err)
+		}
+		// "nix (Nix) 2.8.0" -> "2.8"
+		words := strings.Fields(string(out))
+		v := strings.Split(words[len(words)-1], ".")
+		version := strings.Join(v[:min(2, len(v))], ".")
+		t.Run("nix-"+version, func(t *testing.T) {
+			t.Setenv("PATH", path)
+			f(t, version)
+		})
+	}
+}
+
+// TestCorpusNixCheck runs apply's Nix check on every corpus vector with
+// every Nix version: the vector's files go to a directory, apply plans the
+// patch, and the machine's Nix must accept the result and read the same
+// keys and substituters as keyform, or, for a version the vector says
+// rejects it (nixrejects), refuse it: naming the line (nixline) and saying
+// the current file is rejected the same way.
+func TestCorpusNixCheck(t *testing.T) {
+	cases := loadCorpus(t)
+	forEachNix(t, func(t *testing.T, version string) {
+		for _, c := range cases {
+			if c.nonix || strings.HasPrefix(c.name, "fail_") {
+				continue
+			}
+			t.Run(c.name, func(t *testing.T) {
+				dir := t.TempDir()
+				for name, data := range c.files {
+					write(t, filepath.Join(dir, name), string(data))
+				}
+				path := filepath.Join(dir, c.patch)
+				data, err := os.ReadFile(path)
+				p, err := PlanApply(&ConfFile{Path: path, Real: path, Data: data, Exists: err == nil}, c.want, os.ReadFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Refused() {
+					return // apply never asks Nix about a refused plan
+				}
+				h := LocalHost()
+				check, err := h.CheckWithNix(p)
+				if !slices.Contains(c.nixRejects, version) {
+					if err != nil {
+						t.Fatalf("nix check: %v", err)
+					}
+					if !check.Ran() || check.Keys != len(p.Effective.TrustedPublicKeys) {
+						t.Fatalf("nix check: %+v", check)
+					}
+					return
+				}
+				var re *NixRejectError
+				if !errors.As(err, &re) {
+					t.Fatalf("nix %s accepted the file (%v, %v); the vector says it rejects it", version, check, err)
+				}
+				name, line, _ := strings.Cut(c.nixLine, ":")
+				want := fmt.Sprintf("%s:%s", filepath.Join(dir, name), line)
+				if re.At.String() != want || !re.Predates || re.OrigAt.String() != want || re.OrigMsg != re.Msg {
+					t.Errorf("rejected at %s (predates %v, at %s: %q); want %s, predates\n%v", re.At, re.Predates, re.OrigAt, re.OrigMsg, want, err)
+				}
+				_, hint := hintOf(t, err)
+				if !strings.HasPrefix(err.Error(), want+": nix ") || !strings.Contains(hint, "predates keyform") {
+					t.Errorf("error %q, hint %q", err, hint)
+				}
+			})
+		}
+	})
+}
+
+// TestAbsIncludes: the copy Nix checks has relative include paths made
+// absolute against the real file's directory, and nothing else changed.
+func TestAbsIncludes(t *testing.T) {
+	in := "include a.conf # site\n!include\t../b.conf\r\ninclude /abs/c.conf\nx = include d\n"
+	f, err := Parse("/etc/nix/nix.conf", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "include /etc/nix/a.conf # site\n!include\t/etc/b.conf\r\ninclude /abs/c.conf\nx = include d\n"
+	if got := string(absIncludes("/etc/nix/nix.conf", f)); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// fakeNix is a nix for Host.Output: it reads NIX_CONF_DIR/nix.conf from
+// the environment it is given, and answers with respond.
+type fakeNix struct {
+	hasConfigShow bool
+	missing       bool
+	respond       func(conf string) (out, stderr string, ok bool)
+
+	mu    sync.Mutex
+	calls []string
+}
+
+func (n *fakeNix) output(argv, env []string) ([]byte, []byte, error) {
+	n.mu.Lock()
+	n.calls = append(n.calls, strings.Join(argv, " "))
+	n.mu.Unlock()
+	if n.missing {
+		return nil, nil, &exec.Error{Name: "nix", Err: exec.ErrNotFound}
+	}
+	var confDir string
+	for _, kv := range env {
+		switch name, v, _ := strings.Cut(kv, "="); name {
+		case "NIX_CONF_DIR":
+			confDir = v
+		case "NIX_CONFIG":
+			return nil, []byte("error: NIX_CONFIG leaked\n"), errors.New("exit status 1")
+		case "NIX_USER_CONF_FILES":
+			if b, err := os.ReadFile(v); err != nil || len(b) > 0 {
+				return nil, []byte("error: user config not empty\n"), errors.New("exit status 1")
+			}
+		}
+	}
+	if strings.Contains(strings.Join(argv, " "), " config show") && !n.hasConfigShow {
+		return nil, []byte("error: 'config' is not a recognised command\nTry 'nix --help' for more information.\n"), errors.New("exit status 1")
+	}
+	conf, _ := os.ReadFile(filepath.Join(confDir, "nix.conf"))
+	out, stderr, ok := n.respond(string(conf))
+	if !ok {
+		return nil, []byte(stderr), errors.New("exit status 1")
+	}
+	return []byte(out), []byte(stderr), nil
+}
+
+// TestCheckWithNixFake: the check's decisions, with a nix that does what
+// each case needs.
+func TestCheckWithNixFake(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nix.conf")
+	orig := "sandbox = maybe\nmax-jobs = 2\n"
+	write(t, path, orig)
+	mk := func() *ApplyPlan {
+		p, err := PlanApply(&ConfFile{Path: path, Real: path, Data: []byte(orig), Exists: true}, applyWant, os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	agree := func(conf string) (string, string, bool) {
+		p := mk()
+		return shownJSON(t, p.Effective), "warning: unknown setting 'foo'\n", true
+	}
+	rejectSandbox := func(conf string) (string, string, bool) {
+		if strings.Contains(conf, "sandbox = maybe") {
+			return "", "error: option 'sandbox' has invalid value 'maybe'\nTry 'nix --help' for more information.\n", false
+		}
+		return agree(conf)
+	}
+
+	t.Run("agrees", func(t *testing.T) {
+		for _, has := range []bool{true, false} {
+			n := &fakeNix{hasConfigShow: has, respond: agree}
+			h := Host{Output: n.output, Environ: func() []string { return []string{"NIX_CONFIG=sandbox = true", "PATH=/bin"} }, TempDir: dir}
+			check, err := h.CheckWithNix(mk())
+			want := "nix show-config"
+			if has {
+				want = "nix config show"
+			}
+			if err != nil || check.Command != want || check.Keys != 2 || check.Substituters != 2 {
+				t.Errorf("config show %v: %+v, %v (calls %q)", has, check, err, n.calls)
+			}
+			if s := check.Summary(path); s != want+" accepts "+path+" as apply would write it and reads the same 2 trusted public keys and 2 substituters as keyform" {
+				t.Errorf("summary %q", s)
+			}
+		}
+	})
+
+	t.Run("not installed", func(t *testing.T) {
+		h := Host{Output: (&fakeNix{missing: true}).output, TempDir: dir}
+		check, err := h.CheckWithNix(mk())
+		if err != nil || check.Ran() || !strings.Contains(check.Summary(path), "checked by keyform's parser only") {
+			t.Errorf("%+v, %v", check, err)
+		}
+	})
+
+	t.Run("rejects, predates", func(t *testing.T) {
+		h := Host{Output: (&fakeNix{respond: rejectSandbox}).output, TempDir: dir}
+		_, err := h.CheckWithNix(mk())
+		var re *NixRejectError
+		if !errors.As(err, &re) {
+			t.Fatalf("%v", err)
+		}
+		msg, hint := hintOf(t, err)
+		if want := path + ":1: nix show-config rejects the file as apply would write it: option 'sandbox' has invalid value 'maybe'"; msg != want {
+			t.Errorf("got  %q\nwant %q", msg, want)
+		}
+		if want := "the problem predates keyform: Nix rejects the current file the same way, at " + path + ":1; fix that line, then run keyform apply again (nothing was written)"; hint != want {
+			t.Errorf("hint %q\nwant %q", hint, want)
+		}
+	})
+
+	t.Run("rejects the change", func(t *testing.T) {
+		// Nix rejects what keyform added: not the user's problem.
+		h := Host{Output: (&fakeNix{respond: func(conf string) (string, string, bool) {
+			if strings.Contains(conf, "Managed by keyform") {
+				return "", "error: setting 'extra-substituters' has invalid value 'https://cache.acme.example'\n", false
+			}
+			return agree(conf)
+		}}).output, TempDir: dir}
+		_, err := h.CheckWithNix(mk())
+		var re *NixRejectError
+		if !errors.As(err, &re) || re.Predates || re.At.Line != 4 {
+			t.Fatalf("%v (%+v)", err, re)
+		}
+		if _, hint := hintOf(t, err); !strings.Contains(hint, "keyform's change causes this") {
+			t.Errorf("hint %q", hint)
+		}
+	})
+
+	t.Run("nix broken", func(t *testing.T) {
+		h := Host{Output: (&fakeNix{respond: func(string) (string, string, bool) {
+			return "", "error: cannot open the store\n", false
+		}}).output, TempDir: dir}
+		_, err := h.CheckWithNix(mk())
+		msg, hint := hintOf(t, err)
+		if msg != "nix show-config fails even without any configuration: cannot open the store" || !strings.Contains(hint, "--no-nix-check") {
+			t.Errorf("%q, hint %q", msg, hint)
+		}
+	})
+
+	t.Run("disagrees", func(t *testing.T) {
+		h := Host{Output: (&fakeNix{respond: func(string) (string, string, bool) {
+			return shownJSON(t, &Settings{
+				TrustedPublicKeys: []Item{{Value: NixOSCacheKey}, {Value: keyOther}},
+				Substituters:      []Item{{Value: "https://cache.nixos.org/"}, {Value: "https://cache.acme.example"}},
+			}), "", true
+		}}).output, TempDir: dir}
+		_, err := h.CheckWithNix(mk())
+		var de *NixDisagreeError
+		if !errors.As(err, &de) || len(de.Diffs) != 1 || de.Diffs[0].Setting != "trusted-public-keys" {
+			t.Fatalf("%v", err)
+		}
+		want := "nix show-config and keyform read " + path + ", as apply would write it, differently:\n" +
+			"  trusted-public-keys as nix show-config reads it: " + NixOSCacheKey + " " + keyOther + "\n" +
+			"  trusted-public-keys as keyform reads it: " + NixOSCacheKey + " " + keyAcme1
+		if msg, _ := hintOf(t, err); msg != want {
+			t.Errorf("got\n%s\nwant\n%s", msg, want)
+		}
+	})
+
+	t.Run("line found by asking", func(t *testing.T) {
+		// Two lines set max-jobs; Nix names only the setting.
+		orig := "max-jobs = 2\nmax-jobs = lots\n"
+		write(t, path, orig)
+		p, err := PlanApply(&ConfFile{Path: path, Real: path, Data: []byte(orig), Exists: true}, applyWant, os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &fakeNix{respond: func(conf string) (string, string, bool) {
+			if strings.Contains(conf, "max-jobs = lots") {
+				return "", "error: configuration setting 'max-jobs' should be 'auto' or an integer\n", false
+			}
+			return shownJSON(t, p.Effective), "", true
+		}}
+		_, err = Host{Output: n.output, TempDir: dir}.CheckWithNix(p)
+		var re *NixRejectError
+		if !errors.As(err, &re) || re.At.Line != 2 || re.OrigAt.Line != 2 {
+			t.Fatalf("%v (%+v) calls %q", err, re, n.calls)
+		}
+	})
+
+	// The private directory is gone afterwards.
+	if left, _ := filepath.Glob(filepath.Join(dir, "keyform-nix-check-*")); len(left) > 0 {
+		t.Errorf("left behind: %q", left)
+	}
+}
