@@ -23,39 +23,56 @@ import (
 func init() {
 	register(&command{
 		name:  "apply",
-		args:  "TARGET [--file PATH] [--dry-run] [--backup] [--restart]",
+		args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
 		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
 		long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
 trusts the target's active keys and none of the policy's retired keys, and uses
 the substituters of its catalogs. Nothing else in the file changes: missing
-keys are appended to keyform's block ("# Managed by keyform (target ...)"),
-or to your last extra-trusted-public-keys line, or to a new block at the end;
-retired keys are removed wherever they are. Keys the policy does not name
-are never removed.
+keys and substituters go only into keyform's block ("# Managed by keyform
+(target ...)", added at the end of the file, and moved to the end when a later
+line would wipe it), never into your own lines; retired keys are removed
+wherever they are, and an extra-trusted-public-keys line that held nothing
+else is deleted. Keys the policy does not name are never removed.
 
-The file is replaced atomically (same directory, fsync, rename) with its mode,
-owner and group, under a lock (PATH.keyform.lock) so that concurrent applies
-take turns. keyform refuses a file that is a symlink into the Nix store
-(NixOS and nix-darwin generate it: use a nixos or darwin target), that is not
-a regular file, or that Nix would reject.
+Before writing, apply has the Nix installed on the machine load the result:
+"nix config show --json" ("nix show-config --json" before Nix 2.20) with
+NIX_CONF_DIR set to a private copy, no user configuration and no NIX_CONFIG.
+If that Nix rejects it, or reads other trusted-public-keys or substituters than
+keyform computed, nothing is written and apply exits 2 with Nix's message and
+the line, saying whether the current file is rejected the same way. Without
+nix on PATH apply says the result was checked by keyform's parser only;
+--no-nix-check skips the check.
 
---dry-run prints the diff and exits 1 if the file would change, 0 if not.
-After a change, apply prints the command that makes the Nix daemon read the
-file again; --restart runs it.`,
+A file that already gives the target its trust is left alone, needing no write
+access (exit 0, "no change"). Otherwise it is replaced atomically (same
+directory, fsync, rename) with its mode, owner and group, under a lock on its
+directory (flock; no lock file is created) so that concurrent applies take
+turns. A file that does not exist is an error unless --create is given.
+keyform refuses a file that is a symlink into the Nix store (NixOS and
+nix-darwin generate it: use a nixos or darwin target), that is not a regular
+file, that it cannot replace (it says why: permissions, a read-only file
+system, chattr +i), or that Nix would reject.
+
+--dry-run runs the same checks, prints the diff and the Nix check's result, and
+exits 1 if the file would change, 0 if not. After a change, apply prints the
+command that makes the Nix daemon read the file again; --restart runs it.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o applyOpts
 			fs.StringVar(&o.file, "file", "", "patch `path` instead of the target's path")
+			fs.BoolVar(&o.create, "create", false, "create the file (and its directory) if it does not exist")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "print the diff; exit 1 if the file would change")
 			fs.BoolVar(&o.backup, "backup", false, "keep the previous file as PATH.bak")
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
+			fs.BoolVar(&o.noNixCheck, "no-nix-check", false, "do not have the installed nix load the result before writing it")
 			return func(e *env, args []string) error { return runApply(e, o, args) }
 		},
 	})
 }
 
 type applyOpts struct {
-	file                    string
-	dryRun, backup, restart bool
+	file                            string
+	create, dryRun, backup, restart bool
+	noNixCheck                      bool
 }
 
 // Hooks for tests: the test binary sets them from KEYFORM_TEST_* variables
@@ -115,18 +132,35 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if real != path {
 		fmt.Fprintf(e.stderr, "keyform: %s is a symlink to %s; editing %s\n", path, real, real)
 	}
-	c, err := h.OpenConf(path, real, !o.dryRun)
+	c, err := h.OpenConf(path, real)
 	if err != nil {
-		return hinted(err)
+		return applyError(err, o, args[0])
 	}
 	defer c.Close()
-	plan, err := nixconf.PlanApply(c, wantOf(t), os.ReadFile)
-	if err != nil {
-		return hinted(err)
+	if !c.Exists && !o.create {
+		return withHint(fmt.Errorf("%s does not exist", path), "check the target's path (or --file); to start a new file there, add --create")
 	}
-	if err := printPlanProblems(e, plan); err != nil {
+	// Whether anything needs writing is decided before the lock, which
+	// needs write access: a file already right is fine on a read-only
+	// system.
+	want := wantOf(t)
+	plan, check, err := planApply(e, h, c, want, o)
+	if err != nil {
 		return err
 	}
+	if plan.Changed() && !o.dryRun {
+		changed, err := c.Lock()
+		if err != nil {
+			return applyError(err, o, args[0])
+		}
+		if changed {
+			// Another apply (or an editor) wrote the file meanwhile.
+			if plan, check, err = planApply(e, h, c, want, o); err != nil {
+				return err
+			}
+		}
+	}
+	printPlanNotes(e, plan, check, o)
 	if !plan.Changed() {
 		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
 		return nil
@@ -138,7 +172,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	time.Sleep(applyPause)
 	backup, err := c.Write(plan.New, o.backup)
 	if err != nil {
-		return err
+		return applyError(err, o, args[0])
 	}
 	io.WriteString(e.stdout, plan.Report())
 	if backup != "" {
@@ -147,9 +181,14 @@ func runApply(e *env, o applyOpts, args []string) error {
 	return hinted(h.PlanRestart(path).Advise(e.stdout, o.restart))
 }
 
-// printPlanProblems prints why apply refuses the plan (and fails), or the
-// notes and warnings it writes anyway.
-func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
+// planApply plans the patch and, unless --no-nix-check, has the machine's
+// nix check the result (check is nil when skipped). A refused plan or a
+// failed check is an error, already explained.
+func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, error) {
+	plan, err := nixconf.PlanApply(c, want, os.ReadFile)
+	if err != nil {
+		return nil, nil, hinted(err)
+	}
 	if plan.Refused() {
 		for _, c := range plan.Change.Conflicts {
 			fmt.Fprintf(e.stderr, "keyform: %s\n", c)
@@ -158,8 +197,47 @@ func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
 			}
 		}
 		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", plan.Path, plan.Want.Target)
-		return errInvalid
+		return nil, nil, errInvalid
 	}
+	if o.noNixCheck {
+		return plan, nil, nil
+	}
+	check, err := h.CheckWithNix(plan)
+	if err != nil {
+		return nil, nil, hinted(err)
+	}
+	return plan, check, nil
+}
+
+// applyError explains a file apply cannot read, lock or replace; a
+// permission error suggests the same command with sudo.
+func applyError(err error, o applyOpts, target string) error {
+	var ae *nixconf.AccessError
+	if !errors.As(err, &ae) {
+		return hinted(err)
+	}
+	if !ae.NeedsRoot {
+		return withHint(ae, "%s", ae.Hint)
+	}
+	cmd := []string{"sudo", "keyform", "apply", target}
+	if o.file != "" {
+		cmd = append(cmd, "--file", o.file)
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{o.create, "--create"}, {o.backup, "--backup"}, {o.restart, "--restart"}, {o.noNixCheck, "--no-nix-check"}} {
+		if f.set {
+			cmd = append(cmd, f.name)
+		}
+	}
+	return withHint(ae, "run it as root: %s", strings.Join(cmd, " "))
+}
+
+// printPlanNotes prints the notes and warnings of a plan apply writes
+// anyway, and what the Nix check found: always when no nix could check, in
+// a dry run also when it did.
+func printPlanNotes(e *env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck, o applyOpts) {
 	for _, n := range plan.Change.Notes {
 		fmt.Fprintf(e.stderr, "keyform: note: %s\n", n)
 	}
@@ -169,7 +247,13 @@ func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
 			fmt.Fprintf(e.stderr, "hint: %s\n", w.Hint)
 		}
 	}
-	return nil
+	switch {
+	case check == nil:
+	case !check.Ran():
+		fmt.Fprintf(e.stderr, "keyform: note: %s\n", check.Summary(plan.Path))
+	case o.dryRun:
+		fmt.Fprintf(e.stderr, "keyform: %s\n", check.Summary(plan.Path))
+	}
 }
 
 // hinted turns nixconf's errors with a hint into the CLI's.
