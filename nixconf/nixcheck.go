@@ -1,6 +1,7 @@
 package nixconf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -139,8 +140,8 @@ func showList(l []string, first int) string {
 // CheckWithNix loads the file apply would write (p.New, its includes read
 // from the disk as Nix will read them) with the machine's nix, and compares
 // the trusted-public-keys and substituters Nix reads with p.Effective. It
-// runs "nix config show --json" (or "nix show-config --json" on Nix before
-// 2.20) with NIX_CONF_DIR set to a private temporary directory that holds
+// runs "nix config show" (or "nix show-config" on Nix before 2.20) with
+// NIX_CONF_DIR set to a private temporary directory that holds
 // the file as nix.conf (relative include paths made absolute, so that they
 // lead where they lead from the real file), no user configuration files and
 // no NIX_CONFIG.
@@ -188,16 +189,15 @@ func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
 	if msg != "" {
 		return nil, n.rejected(p, abs, msg)
 	}
-	shown, err := ParseShowConfig(out)
+	shown, err := shownLists(out)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("%s: %v", n.command(), err), "skip the check with --no-nix-check if this nix is not the one that reads the file")
 	}
-	nixView, kf := shown.Settings(), p.Effective
+	kf := p.Effective
 	var diffs []ListDiff
-	for _, st := range settings {
-		a, b := values(*nixView.list(st)), values(*kf.list(st))
-		if !slices.Equal(a, b) {
-			diffs = append(diffs, ListDiff{Setting: st.name, Nix: a, Keyform: b})
+	for i, st := range settings {
+		if b := values(*kf.list(st)); !slices.Equal(shown[i], b) {
+			diffs = append(diffs, ListDiff{Setting: st.name, Nix: shown[i], Keyform: b})
 		}
 	}
 	if len(diffs) > 0 {
@@ -263,10 +263,12 @@ func (n *nixRun) writeConf(name string, data []byte) error {
 }
 
 // show runs the show-config command on the configuration in directory
-// name: its output, or Nix's message when it fails.
+// name: its output, or Nix's message when it fails. It asks for text, not
+// JSON: for a large nix.conf Nix prints text faster, and keyform reads the
+// two lines it needs without decoding the rest (the words of a nix.conf
+// list hold no spaces, so text loses nothing).
 func (n *nixRun) show(name string) (out []byte, msg string, err error) {
 	argv := append([]string{"nix", "--extra-experimental-features", "nix-command"}, n.sub...)
-	argv = append(argv, "--json")
 	confDir := filepath.Join(n.dir, name)
 	out, stderr, err := n.h.Output(argv, n.env(confDir))
 	if err == nil {
@@ -278,6 +280,33 @@ func (n *nixRun) show(name string) (out []byte, msg string, err error) {
 	msg = nixMessage(stderr, err)
 	msg = strings.ReplaceAll(msg, filepath.Join(confDir, "nix.conf"), n.realPath)
 	return nil, msg, nil
+}
+
+// shownLists reads the values of the managed settings, in the order of
+// settings, from "nix config show" text output: sorted "NAME = WORDS"
+// lines, an empty list printed as "NAME = ". Only those lines are read.
+func shownLists(out []byte) ([][]string, error) {
+	lists := make([][]string, len(settings))
+	for i, st := range settings {
+		start := -1
+		if bytes.HasPrefix(out, []byte(st.name+" =")) {
+			start = 0
+		} else if j := bytes.Index(out, []byte("\n"+st.name+" =")); j >= 0 {
+			start = j + 1
+		}
+		if start < 0 {
+			if st == trustedKeys {
+				return nil, fmt.Errorf("no trusted-public-keys line in its output")
+			}
+			continue
+		}
+		line := out[start+len(st.name)+2:]
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		lists[i] = words(string(line))
+	}
+	return lists, nil
 }
 
 // nixMessage is what a failing nix said, without the "error: " prefix,

@@ -115,6 +115,23 @@ func TestAbsIncludes(t *testing.T) {
 	}
 }
 
+// TestShownLists: the two lines the check needs, read from "nix config
+// show" text output, empty values included, nothing else decoded.
+func TestShownLists(t *testing.T) {
+	out := "substituters = https://a/ https://b\nsubstituters-x = no\ntrusted-public-keys = \ntrusted-users = root\n"
+	got, err := shownLists([]byte(out))
+	if err != nil || !slices.Equal(got[0], []string{}) || !slices.Equal(got[1], []string{"https://a/", "https://b"}) {
+		t.Errorf("%q, %v", got, err)
+	}
+	got, err = shownLists([]byte("trusted-public-keys = a:b c:d"))
+	if err != nil || !slices.Equal(got[0], []string{"a:b", "c:d"}) || got[1] != nil {
+		t.Errorf("%q, %v", got, err)
+	}
+	if _, err := shownLists([]byte("{\"trusted-public-keys\": {}}")); err == nil {
+		t.Error("accepted JSON")
+	}
+}
+
 // fakeNix is a nix for Host.Output: it reads NIX_CONF_DIR/nix.conf from
 // the environment it is given, and answers with respond.
 type fakeNix struct {
@@ -173,7 +190,7 @@ func TestCheckWithNixFake(t *testing.T) {
 	}
 	agree := func(conf string) (string, string, bool) {
 		p := mk()
-		return shownJSON(t, p.Effective), "warning: unknown setting 'foo'\n", true
+		return "max-jobs = 4\n" + shownText(p.Effective) + "trusted-substituters = \n", "warning: unknown setting 'foo'\n", true
 	}
 	rejectSandbox := func(conf string) (string, string, bool) {
 		if strings.Contains(conf, "sandbox = maybe") {
@@ -255,7 +272,7 @@ func TestCheckWithNixFake(t *testing.T) {
 
 	t.Run("disagrees", func(t *testing.T) {
 		h := Host{Output: (&fakeNix{respond: func(string) (string, string, bool) {
-			return shownJSON(t, &Settings{
+			return shownText(&Settings{
 				TrustedPublicKeys: []Item{{Value: NixOSCacheKey}, {Value: keyOther}},
 				Substituters:      []Item{{Value: "https://cache.nixos.org/"}, {Value: "https://cache.acme.example"}},
 			}), "", true
@@ -285,7 +302,7 @@ func TestCheckWithNixFake(t *testing.T) {
 			if strings.Contains(conf, "max-jobs = lots") {
 				return "", "error: configuration setting 'max-jobs' should be 'auto' or an integer\n", false
 			}
-			return shownJSON(t, p.Effective), "", true
+			return shownText(p.Effective), "", true
 		}}
 		_, err = Host{Output: n.output, TempDir: dir}.CheckWithNix(p)
 		var re *NixRejectError
