@@ -141,38 +141,77 @@ func showList(l []string, first int) string {
 // from the disk as Nix will read them) with the machine's nix, and compares
 // the trusted-public-keys and substituters Nix reads with p.Effective. It
 // runs "nix config show" (or "nix show-config" on Nix before 2.20) with
-// NIX_CONF_DIR set to a private temporary directory that holds
-// the file as nix.conf (relative include paths made absolute, so that they
-// lead where they lead from the real file), no user configuration files and
-// no NIX_CONFIG.
+// NIX_CONF_DIR set to a private temporary directory that holds the file as
+// nix.conf (relative include paths made absolute, so that they lead where
+// they lead from the real file), no user configuration files and no
+// NIX_CONFIG.
 //
 // A file Nix rejects is a *NixRejectError, and a difference a
 // *NixDisagreeError, each inside a *HintError. Without nix on PATH the
 // check is a NixCheck that did not run, not an error. p must not be
-// refused.
+// refused. StartNixCheck does the same in two steps.
 func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
-	abs, err := filepath.Abs(p.Path)
+	c, err := h.StartNixCheck()
 	if err != nil {
 		return nil, err
 	}
+	defer c.Close()
+	return c.Check(p)
+}
+
+// NixChecker is CheckWithNix started early: StartNixCheck asks the
+// machine's nix which command it has while apply still plans.
+type NixChecker struct {
+	n     *nixRun
+	ready chan error // the answer of pickCommand
+	err   error
+	done  bool
+}
+
+// StartNixCheck creates the private directory and starts asking nix
+// which show-config command it has; Close removes the directory.
+func (h Host) StartNixCheck() (*NixChecker, error) {
 	dir, err := os.MkdirTemp(h.TempDir, "keyform-nix-check-")
 	if err != nil {
 		return nil, withHint(fmt.Errorf("check with nix: %w", err), "set TMPDIR to a writable directory, or skip the check with --no-nix-check")
 	}
-	defer os.RemoveAll(dir)
-	n := &nixRun{h: h, dir: dir, realPath: p.Path}
+	c := &NixChecker{n: &nixRun{h: h, dir: dir}, ready: make(chan error, 1)}
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o700); err != nil {
+		c.Close()
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "user.conf"), nil, 0o600); err != nil {
+		c.Close()
 		return nil, err
 	}
+	go func() { c.ready <- c.n.pickCommand() }()
+	return c, nil
+}
 
-	// Ask which command this Nix has while the file is written.
-	subc := make(chan error, 1)
-	go func() { subc <- n.pickCommand() }()
-	werr := n.writeConf("new", absIncludes(abs, p.file))
-	if err := <-subc; err != nil {
+// wait returns pickCommand's answer.
+func (c *NixChecker) wait() error {
+	if !c.done {
+		c.err, c.done = <-c.ready, true
+	}
+	return c.err
+}
+
+// Close removes the private directory.
+func (c *NixChecker) Close() {
+	c.wait()
+	os.RemoveAll(c.n.dir)
+}
+
+// Check is CheckWithNix for p.
+func (c *NixChecker) Check(p *ApplyPlan) (*NixCheck, error) {
+	abs, err := filepath.Abs(p.Path)
+	if err != nil {
+		return nil, err
+	}
+	n := c.n
+	n.realPath = p.Path
+	name, werr := n.writeConf("new", absIncludes(abs, p.file))
+	if err := c.wait(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return &NixCheck{}, nil
 		}
@@ -182,7 +221,7 @@ func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
 		return nil, werr
 	}
 
-	out, msg, err := n.show("new")
+	out, msg, err := n.show(name)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +252,7 @@ type nixRun struct {
 	dir      string
 	realPath string   // the file the messages are about
 	sub      []string // the show-config subcommand this Nix has
-	lineRuns int      // numbers the directories of locate's runs
+	runs     int      // numbers the directories of the configurations
 }
 
 func (n *nixRun) command() string { return "nix " + strings.Join(n.sub, " ") }
@@ -253,13 +292,16 @@ func (n *nixRun) pickCommand() error {
 	return nil
 }
 
-// writeConf writes data as NAME/nix.conf in the private directory.
-func (n *nixRun) writeConf(name string, data []byte) error {
+// writeConf writes data as nix.conf in a new directory of the private
+// one, named after what and a number, and returns that name.
+func (n *nixRun) writeConf(what string, data []byte) (string, error) {
+	n.runs++
+	name := fmt.Sprintf("%s%d", what, n.runs)
 	d := filepath.Join(n.dir, name)
 	if err := os.Mkdir(d, 0o700); err != nil {
-		return err
+		return "", err
 	}
-	return os.WriteFile(filepath.Join(d, "nix.conf"), data, 0o600)
+	return name, os.WriteFile(filepath.Join(d, "nix.conf"), data, 0o600)
 }
 
 // show runs the show-config command on the configuration in directory
@@ -338,8 +380,11 @@ func (n *nixRun) rejected(p *ApplyPlan, abs, msg string) error {
 	e.At = n.locate(msg, p.file)
 	if !p.Created {
 		orig, _ := Parse(p.Path, p.Old)
-		if orig.Err() == nil && n.writeConf("old", absIncludes(abs, orig)) == nil {
-			if _, omsg, err := n.show("old"); err == nil && omsg != "" {
+		if orig.Err() != nil {
+			return withHint(e, e.hint())
+		}
+		if name, err := n.writeConf("old", absIncludes(abs, orig)); err == nil {
+			if _, omsg, err := n.show(name); err == nil && omsg != "" {
 				e.Predates, e.OrigMsg = true, omsg
 				e.OrigAt = n.locate(omsg, orig)
 			}
@@ -425,9 +470,8 @@ func (n *nixRun) locate(msg string, f *File) Pos {
 	}
 	if len(cands) > 1 {
 		for _, c := range cands[:min(len(cands), maxLocateRuns)] {
-			n.lineRuns++
-			name := fmt.Sprintf("line%d", n.lineRuns)
-			if n.writeConf(name, []byte(c.raw)) != nil {
+			name, err := n.writeConf("line", []byte(c.raw))
+			if err != nil {
 				break
 			}
 			if _, m, err := n.show(name); err == nil && m == msg {

@@ -125,6 +125,14 @@ func runApply(e *env, o applyOpts, args []string) error {
 		path = o.file
 	}
 	h := host(e)
+	// The Nix check asks nix which command it has while apply plans.
+	var nc *nixconf.NixChecker
+	if !o.noNixCheck {
+		if nc, err = h.StartNixCheck(); err != nil {
+			return hinted(err)
+		}
+		defer nc.Close()
+	}
 	real, err := h.CheckConfFile(path)
 	if err != nil {
 		return hinted(err)
@@ -144,7 +152,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	// needs write access: a file already right is fine on a read-only
 	// system.
 	want := wantOf(t)
-	plan, check, err := planApply(e, h, c, want, o)
+	plan, check, err := planApply(e, nc, c, want)
 	if err != nil {
 		return err
 	}
@@ -155,7 +163,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		}
 		if changed {
 			// Another apply (or an editor) wrote the file meanwhile.
-			if plan, check, err = planApply(e, h, c, want, o); err != nil {
+			if plan, check, err = planApply(e, nc, c, want); err != nil {
 				return err
 			}
 		}
@@ -181,10 +189,10 @@ func runApply(e *env, o applyOpts, args []string) error {
 	return hinted(h.PlanRestart(path).Advise(e.stdout, o.restart))
 }
 
-// planApply plans the patch and, unless --no-nix-check, has the machine's
-// nix check the result (check is nil when skipped). A refused plan or a
-// failed check is an error, already explained.
-func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, error) {
+// planApply plans the patch and, unless nc is nil (--no-nix-check), has
+// the machine's nix check the result (check is nil when skipped). A
+// refused plan or a failed check is an error, already explained.
+func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf.Want) (*nixconf.ApplyPlan, *nixconf.NixCheck, error) {
 	plan, err := nixconf.PlanApply(c, want, os.ReadFile)
 	if err != nil {
 		return nil, nil, hinted(err)
@@ -199,10 +207,10 @@ func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o
 		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", plan.Path, plan.Want.Target)
 		return nil, nil, errInvalid
 	}
-	if o.noNixCheck {
+	if nc == nil {
 		return plan, nil, nil
 	}
-	check, err := h.CheckWithNix(plan)
+	check, err := nc.Check(plan)
 	if err != nil {
 		return nil, nil, hinted(err)
 	}
