@@ -38,7 +38,7 @@ func (h Host) CheckConfFile(path string) (string, error) {
 		return path, nil
 	}
 	if err != nil {
-		return "", err
+		return "", (&ConfFile{Path: path, Real: path, host: h}).accessError("read", err)
 	}
 	real := path
 	if fi.Mode()&fs.ModeSymlink != 0 {

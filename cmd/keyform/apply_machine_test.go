@@ -185,4 +185,15 @@ func TestApplyNotRoot(t *testing.T) {
 	if code != 0 || !strings.HasSuffix(stdout, "; no change\n") || stderr != "" {
 		t.Errorf("already right: exit %d\n%s%s", code, stdout, stderr)
 	}
+
+	// A directory the user cannot enter: the file cannot even be read.
+	if err := os.Chmod(filepath.Dir(conf), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = asNobody()
+	want = "keyform: cannot read " + conf + ": permission denied\n" +
+		"hint: run it as root: sudo keyform apply nixconf.ci --file " + conf + "\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("unreadable: exit %d\n%s%s", code, stdout, stderr)
+	}
 }

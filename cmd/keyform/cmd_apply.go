@@ -135,7 +135,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	real, err := h.CheckConfFile(path)
 	if err != nil {
-		return hinted(err)
+		return applyError(err, o, args[0])
 	}
 	if real != path {
 		fmt.Fprintf(e.stderr, "keyform: %s is a symlink to %s; editing %s\n", path, real, real)
