@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -228,15 +227,15 @@ func (c *NixChecker) Check(p *ApplyPlan) (*NixCheck, error) {
 	if msg != "" {
 		return nil, n.rejected(p, abs, msg)
 	}
-	shown, err := shownLists(out)
+	shown, err := shownLines(out)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("%s: %v", n.command(), err), "skip the check with --no-nix-check if this nix is not the one that reads the file")
 	}
 	kf := p.Effective
 	var diffs []ListDiff
 	for i, st := range settings {
-		if b := values(*kf.list(st)); !slices.Equal(shown[i], b) {
-			diffs = append(diffs, ListDiff{Setting: st.name, Nix: shown[i], Keyform: b})
+		if items := *kf.list(st); !sameWords(shown[i], items) {
+			diffs = append(diffs, ListDiff{Setting: st.name, Nix: words(string(shown[i])), Keyform: values(items)})
 		}
 	}
 	if len(diffs) > 0 {
@@ -324,11 +323,13 @@ func (n *nixRun) show(name string) (out []byte, msg string, err error) {
 	return nil, msg, nil
 }
 
-// shownLists reads the values of the managed settings, in the order of
-// settings, from "nix config show" text output: sorted "NAME = WORDS"
-// lines, an empty list printed as "NAME = ". Only those lines are read.
-func shownLists(out []byte) ([][]string, error) {
-	lists := make([][]string, len(settings))
+// shownLines finds the values of the managed settings, in the order of
+// settings, in "nix config show" text output: sorted "NAME = WORDS" lines,
+// an empty list printed as "NAME = ". Only those two lines are looked at:
+// the output of a large nix.conf is megabytes. A setting Nix did not print
+// is nil.
+func shownLines(out []byte) ([][]byte, error) {
+	lines := make([][]byte, len(settings))
 	for i, st := range settings {
 		start := -1
 		if bytes.HasPrefix(out, []byte(st.name+" =")) {
@@ -346,9 +347,35 @@ func shownLists(out []byte) ([][]string, error) {
 		if j := bytes.IndexByte(line, '\n'); j >= 0 {
 			line = line[:j]
 		}
-		lists[i] = words(string(line))
+		lines[i] = line
 	}
-	return lists, nil
+	return lines, nil
+}
+
+// sameWords reports whether the words of line are the values of items, in
+// order, without splitting line into strings (a large nix.conf trusts a
+// hundred thousand keys).
+func sameWords(line []byte, items []Item) bool {
+	if line == nil {
+		return false
+	}
+	i := 0
+	for len(line) > 0 {
+		if isSep(line[0]) {
+			line = line[1:]
+			continue
+		}
+		j := 0
+		for j < len(line) && !isSep(line[j]) {
+			j++
+		}
+		if i == len(items) || string(line[:j]) != items[i].Value {
+			return false
+		}
+		i++
+		line = line[j:]
+	}
+	return i == len(items)
 }
 
 // nixMessage is what a failing nix said, without the "error: " prefix,
@@ -398,16 +425,19 @@ func (n *nixRun) rejected(p *ApplyPlan, abs, msg string) error {
 // against the including file's directory, and the copy Nix checks is
 // elsewhere. Lines keep their numbers.
 func absIncludes(abs string, f *File) []byte {
-	b := make([]byte, 0, f.size()+64)
+	var b []byte
 	for _, l := range f.Lines {
-		if l.Kind != Include || filepath.IsAbs(l.Values[0]) {
-			b = append(b, l.Raw...)
+		if l.Kind == Include && !filepath.IsAbs(l.Values[0]) {
+			t := l.toks[1]
+			b = append(b, l.Raw[:t[0]]...)
+			b = append(b, IncludePath(abs, l.Values[0])...)
+			b = append(b, l.Raw[t[1]:]...)
 			continue
 		}
-		t := l.toks[1]
-		b = append(b, l.Raw[:t[0]]...)
-		b = append(b, IncludePath(abs, l.Values[0])...)
-		b = append(b, l.Raw[t[1]:]...)
+		if b == nil {
+			b = make([]byte, 0, f.size()+256)
+		}
+		b = append(b, l.Raw...)
 	}
 	return b
 }

@@ -115,20 +115,29 @@ func TestAbsIncludes(t *testing.T) {
 	}
 }
 
-// TestShownLists: the two lines the check needs, read from "nix config
-// show" text output, empty values included, nothing else decoded.
-func TestShownLists(t *testing.T) {
+// TestShownLines: the two lines the check needs, found in "nix config
+// show" text output, empty values included, and compared word by word.
+func TestShownLines(t *testing.T) {
 	out := "substituters = https://a/ https://b\nsubstituters-x = no\ntrusted-public-keys = \ntrusted-users = root\n"
-	got, err := shownLists([]byte(out))
-	if err != nil || !slices.Equal(got[0], []string{}) || !slices.Equal(got[1], []string{"https://a/", "https://b"}) {
+	got, err := shownLines([]byte(out))
+	if err != nil || strings.TrimSpace(string(got[0])) != "" || got[0] == nil || strings.TrimSpace(string(got[1])) != "https://a/ https://b" {
 		t.Errorf("%q, %v", got, err)
 	}
-	got, err = shownLists([]byte("trusted-public-keys = a:b c:d"))
-	if err != nil || !slices.Equal(got[0], []string{"a:b", "c:d"}) || got[1] != nil {
+	got, err = shownLines([]byte("trusted-public-keys = a:b c:d"))
+	if err != nil || strings.TrimSpace(string(got[0])) != "a:b c:d" || got[1] != nil {
 		t.Errorf("%q, %v", got, err)
 	}
-	if _, err := shownLists([]byte("{\"trusted-public-keys\": {}}")); err == nil {
+	if _, err := shownLines([]byte("{\"trusted-public-keys\": {}}")); err == nil {
 		t.Error("accepted JSON")
+	}
+	items := []Item{{Value: "a:b"}, {Value: "c:d"}}
+	for line, want := range map[string]bool{"a:b c:d": true, " a:b\tc:d ": true, "a:b": false, "a:b c:d e:f": false, "a:b c:e": false, "": false} {
+		if got := sameWords([]byte(line), items); got != want {
+			t.Errorf("sameWords(%q) = %v", line, got)
+		}
+	}
+	if !sameWords([]byte(""), nil) || sameWords(nil, nil) {
+		t.Error("sameWords: an empty line is an empty list; a missing one is not")
 	}
 }
 
