@@ -66,10 +66,7 @@ func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	if p.Refused() {
 		return p, nil
 	}
-	eff, err := Evaluate(read, g)
-	if err != nil {
-		return nil, confError(err)
-	}
+	eff := ch.effective
 	p.Effective = eff
 	for _, w := range eff.Warnings {
 		p.Warnings = append(p.Warnings, Warning{Msg: w})

@@ -152,7 +152,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	// needs write access: a file already right is fine on a read-only
 	// system.
 	want := wantOf(t)
-	plan, check, err := planApply(e, nc, c, want)
+	plan, check, dryDiff, err := planApply(e, nc, c, want, o.dryRun)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		}
 		if changed {
 			// Another apply (or an editor) wrote the file meanwhile.
-			if plan, check, err = planApply(e, nc, c, want); err != nil {
+			if plan, check, _, err = planApply(e, nc, c, want, false); err != nil {
 				return err
 			}
 		}
@@ -174,7 +174,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		return nil
 	}
 	if o.dryRun {
-		e.stdout.Write(diff.Diff(path, plan.Old, path+" (keyform apply)", plan.New))
+		e.stdout.Write(dryDiff)
 		return errDiffers
 	}
 	time.Sleep(applyPause)
@@ -191,11 +191,13 @@ func runApply(e *env, o applyOpts, args []string) error {
 
 // planApply plans the patch and, unless nc is nil (--no-nix-check), has
 // the machine's nix check the result (check is nil when skipped). A
-// refused plan or a failed check is an error, already explained.
-func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf.Want) (*nixconf.ApplyPlan, *nixconf.NixCheck, error) {
+// refused plan or a failed check is an error, already explained. With
+// withDiff (a dry run) it also returns the diff of a change, made while
+// nix runs.
+func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf.Want, withDiff bool) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
 	plan, err := nixconf.PlanApply(c, want, os.ReadFile)
 	if err != nil {
-		return nil, nil, hinted(err)
+		return nil, nil, nil, hinted(err)
 	}
 	if plan.Refused() {
 		for _, c := range plan.Change.Conflicts {
@@ -205,16 +207,23 @@ func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf
 			}
 		}
 		fmt.Fprintf(e.stderr, "keyform: %s not changed: it would not give %s the trust the policy says\n", plan.Path, plan.Want.Target)
-		return nil, nil, errInvalid
+		return nil, nil, nil, errInvalid
 	}
-	if nc == nil {
-		return plan, nil, nil
+	diffc := make(chan []byte, 1)
+	if withDiff && plan.Changed() {
+		go func() { diffc <- diff.Diff(plan.Path, plan.Old, plan.Path+" (keyform apply)", plan.New) }()
+	} else {
+		diffc <- nil
 	}
-	check, err := nc.Check(plan)
+	var check *nixconf.NixCheck
+	if nc != nil {
+		check, err = nc.Check(plan)
+	}
+	d := <-diffc
 	if err != nil {
-		return nil, nil, hinted(err)
+		return nil, nil, nil, hinted(err)
 	}
-	return plan, check, nil
+	return plan, check, d, nil
 }
 
 // applyError explains a file apply cannot read, lock or replace; a
