@@ -66,7 +66,12 @@ func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	if p.Refused() {
 		return p, nil
 	}
-	eff := ch.effective
+	// Patch evaluated the result without warnings, which cost more than
+	// the evaluation itself on a large file: evaluate again with them.
+	eff, err := Evaluate(read, g)
+	if err != nil {
+		return nil, confError(err)
+	}
 	p.Effective = eff
 	for _, w := range eff.Warnings {
 		p.Warnings = append(p.Warnings, Warning{Msg: w})

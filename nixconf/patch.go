@@ -37,9 +37,6 @@ type Change struct {
 	Conflicts []Conflict
 
 	edited bool // some byte changed (also an emptied line or a dropped marker)
-	// effective is what Nix reads in the patched file, with warnings:
-	// PlanApply reuses it instead of evaluating the file again.
-	effective *Settings
 }
 
 // Changed reports whether the patched file differs from the original.
@@ -436,12 +433,11 @@ func (p *patcher) report() {
 // check evaluates the result and reports what still keeps it from giving
 // the target exactly the trust it needs.
 func (p *patcher) check() error {
-	eff, err := (&evaluator{read: p.read, includes: p.includes, warn: true}).evaluate(p.f)
+	eff, err := p.evaluate()
 	if err != nil {
 		return err
 	}
 	p.ch.Conflicts = checkWant(p.want, eff).Conflicts
-	p.ch.effective = eff
 	return nil
 }
 
