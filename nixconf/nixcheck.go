@@ -382,6 +382,9 @@ func sameWords(line []byte, items []Item) bool {
 // warnings and the "Try 'nix --help'" line.
 func nixMessage(stderr []byte, err error) string {
 	var lines []string
+	// Nix colours its messages when the environment asks for colour even
+	// on a pipe; the colour codes are not part of the message.
+	stderr = ansiEscape.ReplaceAll(stderr, nil)
 	for _, l := range strings.Split(strings.TrimSpace(string(stderr)), "\n") {
 		l = strings.TrimRight(l, "\r")
 		if strings.HasPrefix(l, "warning: ") || strings.HasPrefix(l, "Try '") && strings.HasSuffix(l, "for more information.") {
@@ -442,7 +445,10 @@ func absIncludes(abs string, f *File) []byte {
 	return b
 }
 
-var quoted = regexp.MustCompile(`'([^'\n]*)'`)
+var (
+	quoted     = regexp.MustCompile(`'([^'\n]*)'`)
+	ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+)
 
 // maxLocateRuns bounds the nix runs that tell apart several lines Nix's
 // message could be about.

@@ -115,6 +115,18 @@ func TestAbsIncludes(t *testing.T) {
 	}
 }
 
+// TestNixMessage: Nix's message without its prefix, colours, warnings
+// and help line.
+func TestNixMessage(t *testing.T) {
+	stderr := "warning: unknown setting 'foo'\n\x1b[31;1merror:\x1b[0m option '\x1b[35;1msandbox\x1b[0m' has invalid value 'maybe'\nTry '/usr/bin/nix --help' for more information.\n"
+	if got := nixMessage([]byte(stderr), errors.New("exit status 1")); got != "option 'sandbox' has invalid value 'maybe'" {
+		t.Errorf("got %q", got)
+	}
+	if got := nixMessage(nil, errors.New("signal: killed")); got != "signal: killed" {
+		t.Errorf("got %q", got)
+	}
+}
+
 // TestShownLines: the two lines the check needs, found in "nix config
 // show" text output, empty values included, and compared word by word.
 func TestShownLines(t *testing.T) {
