@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -22,8 +23,9 @@ import (
 // NixCheck is the verdict of the machine's Nix on the file apply would
 // write, when Nix accepts it and reads it as keyform does.
 type NixCheck struct {
-	// Command is the command that read the file ("nix config show", or
-	// "nix show-config" before Nix 2.20); "" when nix is not installed.
+	// Command is the command that read the file ("nix show-config", or
+	// "nix config show" on a Nix without the old name); "" when nix is
+	// not installed.
 	Command string
 	// Keys and Substituters count the effective entries Nix and keyform
 	// agree on.
@@ -139,88 +141,41 @@ func showList(l []string, first int) string {
 // CheckWithNix loads the file apply would write (p.New, its includes read
 // from the disk as Nix will read them) with the machine's nix, and compares
 // the trusted-public-keys and substituters Nix reads with p.Effective. It
-// runs "nix config show" (or "nix show-config" on Nix before 2.20) with
-// NIX_CONF_DIR set to a private temporary directory that holds the file as
-// nix.conf (relative include paths made absolute, so that they lead where
-// they lead from the real file), no user configuration files and no
-// NIX_CONFIG.
+// runs "nix show-config" (or "nix config show" on a Nix without the old
+// name) with NIX_CONF_DIR set to a private temporary directory that holds
+// the file as nix.conf (relative include paths made absolute, so that they
+// lead where they lead from the real file), no user configuration files and
+// no NIX_CONFIG.
 //
 // A file Nix rejects is a *NixRejectError, and a difference a
 // *NixDisagreeError, each inside a *HintError. Without nix on PATH the
 // check is a NixCheck that did not run, not an error. p must not be
-// refused. StartNixCheck does the same in two steps.
+// refused.
 func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
-	c, err := h.StartNixCheck()
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.Check(p)
-}
-
-// NixChecker is CheckWithNix started early: StartNixCheck asks the
-// machine's nix which command it has while apply still plans.
-type NixChecker struct {
-	n     *nixRun
-	ready chan error // the answer of pickCommand
-	err   error
-	done  bool
-}
-
-// StartNixCheck creates the private directory and starts asking nix
-// which show-config command it has; Close removes the directory.
-func (h Host) StartNixCheck() (*NixChecker, error) {
-	dir, err := os.MkdirTemp(h.TempDir, "keyform-nix-check-")
-	if err != nil {
-		return nil, withHint(fmt.Errorf("check with nix: %w", err), "set TMPDIR to a writable directory, or skip the check with --no-nix-check")
-	}
-	c := &NixChecker{n: &nixRun{h: h, dir: dir}, ready: make(chan error, 1)}
-	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o700); err != nil {
-		c.Close()
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "user.conf"), nil, 0o600); err != nil {
-		c.Close()
-		return nil, err
-	}
-	go func() { c.ready <- c.n.pickCommand() }()
-	return c, nil
-}
-
-// wait returns pickCommand's answer.
-func (c *NixChecker) wait() error {
-	if !c.done {
-		c.err, c.done = <-c.ready, true
-	}
-	return c.err
-}
-
-// Close removes the private directory.
-func (c *NixChecker) Close() {
-	c.wait()
-	os.RemoveAll(c.n.dir)
-}
-
-// Check is CheckWithNix for p.
-func (c *NixChecker) Check(p *ApplyPlan) (*NixCheck, error) {
 	abs, err := filepath.Abs(p.Path)
 	if err != nil {
 		return nil, err
 	}
-	n := c.n
-	n.realPath = p.Path
-	name, werr := n.writeConf("new", absIncludes(abs, p.file))
-	if err := c.wait(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return &NixCheck{}, nil
-		}
+	dir, err := os.MkdirTemp(h.TempDir, "keyform-nix-check-")
+	if err != nil {
+		return nil, withHint(fmt.Errorf("check with nix: %w", err), "set TMPDIR to a writable directory, or skip the check with --no-nix-check")
+	}
+	defer os.RemoveAll(dir)
+	n := &nixRun{h: h, dir: dir, realPath: p.Path, sub: showConfigCommands[1]}
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o700); err != nil {
 		return nil, err
 	}
-	if werr != nil {
-		return nil, werr
+	if err := os.WriteFile(filepath.Join(dir, "user.conf"), nil, 0o600); err != nil {
+		return nil, err
 	}
-
+	name, err := n.writeConf("new", absIncludes(abs, p.file))
+	if err != nil {
+		return nil, err
+	}
 	out, msg, err := n.show(name)
+	if errors.Is(err, exec.ErrNotFound) {
+		return &NixCheck{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -273,24 +228,6 @@ func (n *nixRun) env(confDir string) []string {
 	return append(env, "NIX_CONF_DIR="+confDir, "NIX_USER_CONF_FILES="+filepath.Join(n.dir, "user.conf"))
 }
 
-// pickCommand finds out whether this Nix has "nix config show" (2.20 and
-// later; older ones say "'config' is not a recognised command"), asking it
-// with an empty configuration: trying it on the file itself would make an
-// older Nix read a large file twice. A missing nix is an error wrapping
-// exec.ErrNotFound.
-func (n *nixRun) pickCommand() error {
-	_, _, err := n.h.Output([]string{"nix", "--extra-experimental-features", "nix-command", "config", "show", "trusted-public-keys"}, n.env(filepath.Join(n.dir, "empty")))
-	switch {
-	case errors.Is(err, exec.ErrNotFound):
-		return err
-	case err != nil:
-		n.sub = showConfigCommands[1]
-	default:
-		n.sub = showConfigCommands[0]
-	}
-	return nil
-}
-
 // writeConf writes data as nix.conf in a new directory of the private
 // one, named after what and a number, and returns that name.
 func (n *nixRun) writeConf(what string, data []byte) (string, error) {
@@ -304,10 +241,16 @@ func (n *nixRun) writeConf(what string, data []byte) (string, error) {
 }
 
 // show runs the show-config command on the configuration in directory
-// name: its output, or Nix's message when it fails. It asks for text, not
-// JSON: for a large nix.conf Nix prints text faster, and keyform reads the
-// two lines it needs without decoding the rest (the words of a nix.conf
-// list hold no spaces, so text loses nothing).
+// name: its output, or Nix's message when it fails.
+//
+// It runs "nix show-config" first, unlike verify: every Nix so far has it
+// (2.20 and later as a deprecated alias of "nix config show", which older
+// ones lack), and Nix reads its configuration before it looks at the
+// command, so trying "config show" first would make a Nix before 2.20 load
+// a large file twice. A Nix without "show-config" says so, and gets "config
+// show". It asks for text, not JSON: Nix prints text faster, and keyform
+// reads the two lines it needs without decoding the rest (the words of a
+// nix.conf list hold no spaces, so text loses nothing).
 func (n *nixRun) show(name string) (out []byte, msg string, err error) {
 	argv := append([]string{"nix", "--extra-experimental-features", "nix-command"}, n.sub...)
 	confDir := filepath.Join(n.dir, name)
@@ -317,6 +260,10 @@ func (n *nixRun) show(name string) (out []byte, msg string, err error) {
 	}
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, "", fmt.Errorf("%s: %w", n.command(), err)
+	}
+	if slices.Equal(n.sub, showConfigCommands[1]) && unknownCommand.Match(stderr) {
+		n.sub = showConfigCommands[0]
+		return n.show(name)
 	}
 	msg = nixMessage(stderr, err)
 	msg = strings.ReplaceAll(msg, filepath.Join(confDir, "nix.conf"), n.realPath)
@@ -446,8 +393,11 @@ func absIncludes(abs string, f *File) []byte {
 }
 
 var (
-	quoted     = regexp.MustCompile(`'([^'\n]*)'`)
-	ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+	// unknownCommand is how Nix refuses a subcommand it does not have
+	// ("error: 'config' is not a recognised command").
+	unknownCommand = regexp.MustCompile(`is not a recogni[sz]ed command`)
+	quoted         = regexp.MustCompile(`'([^'\n]*)'`)
+	ansiEscape     = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 )
 
 // maxLocateRuns bounds the nix runs that tell apart several lines Nix's

@@ -156,8 +156,10 @@ func TestShownLines(t *testing.T) {
 // fakeNix is a nix for Host.Output: it reads NIX_CONF_DIR/nix.conf from
 // the environment it is given, and answers with respond.
 type fakeNix struct {
-	hasConfigShow bool
-	missing       bool
+	// noShowConfig is a Nix that has dropped "nix show-config" (every
+	// Nix so far has it; 2.20 and later also have "nix config show").
+	noShowConfig bool
+	missing      bool
 	respond       func(conf string) (out, stderr string, ok bool)
 
 	mu    sync.Mutex
@@ -184,8 +186,8 @@ func (n *fakeNix) output(argv, env []string) ([]byte, []byte, error) {
 			}
 		}
 	}
-	if strings.Contains(strings.Join(argv, " "), " config show") && !n.hasConfigShow {
-		return nil, []byte("error: 'config' is not a recognised command\nTry 'nix --help' for more information.\n"), errors.New("exit status 1")
+	if strings.Contains(strings.Join(argv, " "), " show-config") && n.noShowConfig {
+		return nil, []byte("error: 'show-config' is not a recognised command\nTry 'nix --help' for more information.\n"), errors.New("exit status 1")
 	}
 	conf, _ := os.ReadFile(filepath.Join(confDir, "nix.conf"))
 	out, stderr, ok := n.respond(string(conf))
@@ -221,16 +223,17 @@ func TestCheckWithNixFake(t *testing.T) {
 	}
 
 	t.Run("agrees", func(t *testing.T) {
-		for _, has := range []bool{true, false} {
-			n := &fakeNix{hasConfigShow: has, respond: agree}
+		for _, dropped := range []bool{false, true} {
+			n := &fakeNix{noShowConfig: dropped, respond: agree}
 			h := Host{Output: n.output, Environ: func() []string { return []string{"NIX_CONFIG=sandbox = true", "PATH=/bin"} }, TempDir: dir}
 			check, err := h.CheckWithNix(mk())
-			want := "nix show-config"
-			if has {
-				want = "nix config show"
+			// One nix run, or two for a Nix without show-config.
+			want, runs := "nix show-config", 1
+			if dropped {
+				want, runs = "nix config show", 2
 			}
-			if err != nil || check.Command != want || check.Keys != 2 || check.Substituters != 2 {
-				t.Errorf("config show %v: %+v, %v (calls %q)", has, check, err, n.calls)
+			if err != nil || check.Command != want || check.Keys != 2 || check.Substituters != 2 || len(n.calls) != runs {
+				t.Errorf("show-config dropped %v: %+v, %v (calls %q)", dropped, check, err, n.calls)
 			}
 			if s := check.Summary(path); s != want+" accepts "+path+" as apply would write it and reads the same 2 trusted public keys and 2 substituters as keyform" {
 				t.Errorf("summary %q", s)

@@ -35,13 +35,13 @@ wherever they are, and an extra-trusted-public-keys line that held nothing
 else is deleted. Keys the policy does not name are never removed.
 
 Before writing, apply has the Nix installed on the machine load the result:
-"nix config show --json" ("nix show-config --json" before Nix 2.20) with
-NIX_CONF_DIR set to a private copy, no user configuration and no NIX_CONFIG.
-If that Nix rejects it, or reads other trusted-public-keys or substituters than
-keyform computed, nothing is written and apply exits 2 with Nix's message and
-the line, saying whether the current file is rejected the same way. Without
-nix on PATH apply says the result was checked by keyform's parser only;
---no-nix-check skips the check.
+"nix show-config" ("nix config show" on a Nix that has dropped the old name)
+with NIX_CONF_DIR set to a private copy, no user configuration and no
+NIX_CONFIG. If that Nix rejects it, or reads other trusted-public-keys or
+substituters than keyform computed, nothing is written and apply exits 2 with
+Nix's message and the line, saying whether the current file is rejected the
+same way. Without nix on PATH apply says the result was checked by keyform's
+parser only; --no-nix-check skips the check.
 
 A file that already gives the target its trust is left alone, needing no write
 access (exit 0, "no change"). Otherwise it is replaced atomically (same
@@ -125,14 +125,6 @@ func runApply(e *env, o applyOpts, args []string) error {
 		path = o.file
 	}
 	h := host(e)
-	// The Nix check asks nix which command it has while apply plans.
-	var nc *nixconf.NixChecker
-	if !o.noNixCheck {
-		if nc, err = h.StartNixCheck(); err != nil {
-			return hinted(err)
-		}
-		defer nc.Close()
-	}
 	real, err := h.CheckConfFile(path)
 	if err != nil {
 		return applyError(err, o, args[0])
@@ -152,7 +144,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	// needs write access: a file already right is fine on a read-only
 	// system.
 	want := wantOf(t)
-	plan, check, dryDiff, err := planApply(e, nc, c, want, o.dryRun)
+	plan, check, dryDiff, err := planApply(e, h, c, want, o)
 	if err != nil {
 		return err
 	}
@@ -163,7 +155,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		}
 		if changed {
 			// Another apply (or an editor) wrote the file meanwhile.
-			if plan, check, _, err = planApply(e, nc, c, want, false); err != nil {
+			if plan, check, _, err = planApply(e, h, c, want, o); err != nil {
 				return err
 			}
 		}
@@ -189,12 +181,11 @@ func runApply(e *env, o applyOpts, args []string) error {
 	return hinted(h.PlanRestart(path).Advise(e.stdout, o.restart))
 }
 
-// planApply plans the patch and, unless nc is nil (--no-nix-check), has
-// the machine's nix check the result (check is nil when skipped). A
-// refused plan or a failed check is an error, already explained. With
-// withDiff (a dry run) it also returns the diff of a change, made while
-// nix runs.
-func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf.Want, withDiff bool) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
+// planApply plans the patch and, unless --no-nix-check, has the machine's
+// nix check the result (check is nil when skipped). A refused plan or a
+// failed check is an error, already explained. In a dry run it also
+// returns the diff of a change, made while nix runs.
+func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
 	plan, err := nixconf.PlanApply(c, want, os.ReadFile)
 	if err != nil {
 		return nil, nil, nil, hinted(err)
@@ -210,14 +201,14 @@ func planApply(e *env, nc *nixconf.NixChecker, c *nixconf.ConfFile, want nixconf
 		return nil, nil, nil, errInvalid
 	}
 	diffc := make(chan []byte, 1)
-	if withDiff && plan.Changed() {
+	if o.dryRun && plan.Changed() {
 		go func() { diffc <- diff.Diff(plan.Path, plan.Old, plan.Path+" (keyform apply)", plan.New) }()
 	} else {
 		diffc <- nil
 	}
 	var check *nixconf.NixCheck
-	if nc != nil {
-		check, err = nc.Check(plan)
+	if !o.noNixCheck {
+		check, err = h.CheckWithNix(plan)
 	}
 	d := <-diffc
 	if err != nil {
