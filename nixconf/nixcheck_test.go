@@ -160,7 +160,7 @@ type fakeNix struct {
 	// Nix so far has it; 2.20 and later also have "nix config show").
 	noShowConfig bool
 	missing      bool
-	respond       func(conf string) (out, stderr string, ok bool)
+	respond      func(conf string) (out, stderr string, ok bool)
 
 	mu    sync.Mutex
 	calls []string
