@@ -43,6 +43,10 @@ type Host struct {
 	// TempDir is where apply's Nix check writes the file it asks Nix
 	// about ("" is the operating system's default).
 	TempDir string
+	// NixPaths are where apply's Nix check looks for nix when it is not
+	// on PATH: "sudo" usually resets PATH to one without a multi-user
+	// install's profile.
+	NixPaths []string
 }
 
 // LocalHost describes this machine: the running OS and user, Nix's
@@ -68,6 +72,7 @@ func LocalHost() Host {
 		return out, stderr.Bytes(), err
 	}
 	h.Environ = os.Environ
+	h.NixPaths = []string{"/nix/var/nix/profiles/default/bin/nix"}
 	return h
 }
 

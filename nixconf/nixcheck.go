@@ -30,6 +30,8 @@ type NixCheck struct {
 	// Keys and Substituters count the effective entries Nix and keyform
 	// agree on.
 	Keys, Substituters int
+
+	looked string // where else nix was looked for, for Summary
 }
 
 // Ran reports whether Nix checked the file; false when nix is not
@@ -39,7 +41,7 @@ func (c *NixCheck) Ran() bool { return c.Command != "" }
 // Summary says what the check found, in one line about the file at path.
 func (c *NixCheck) Summary(path string) string {
 	if !c.Ran() {
-		return fmt.Sprintf("nix is not installed (no nix on PATH): %s as apply would write it was checked by keyform's parser only", path)
+		return fmt.Sprintf("nix is not installed (no nix on PATH%s): %s as apply would write it was checked by keyform's parser only", c.looked, path)
 	}
 	return fmt.Sprintf("%s accepts %s as apply would write it and reads the same %s and %s as keyform",
 		c.Command, path, plural(c.Keys, "trusted public key"), plural(c.Substituters, "substituter"))
@@ -174,7 +176,11 @@ func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
 	}
 	out, msg, err := n.show(name)
 	if errors.Is(err, exec.ErrNotFound) {
-		return &NixCheck{}, nil
+		looked := ""
+		if len(h.NixPaths) > 0 {
+			looked = " or at " + strings.Join(h.NixPaths, ", ")
+		}
+		return &NixCheck{looked: looked}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -205,11 +211,20 @@ type nixRun struct {
 	h        Host
 	dir      string
 	realPath string   // the file the messages are about
+	nixPath  string   // a nix not on PATH (Host.NixPaths), or ""
 	sub      []string // the show-config subcommand this Nix has
 	runs     int      // numbers the directories of the configurations
 }
 
-func (n *nixRun) command() string { return "nix " + strings.Join(n.sub, " ") }
+// nix is the nix to run: the one on PATH, or one of the Host's NixPaths.
+func (n *nixRun) nix() string {
+	if n.nixPath != "" {
+		return n.nixPath
+	}
+	return "nix"
+}
+
+func (n *nixRun) command() string { return n.nix() + " " + strings.Join(n.sub, " ") }
 
 // env is the environment nix runs in: the caller's, without Nix's
 // configuration variables, with NIX_CONF_DIR set to confDir and an empty
@@ -252,13 +267,21 @@ func (n *nixRun) writeConf(what string, data []byte) (string, error) {
 // reads the two lines it needs without decoding the rest (the words of a
 // nix.conf list hold no spaces, so text loses nothing).
 func (n *nixRun) show(name string) (out []byte, msg string, err error) {
-	argv := append([]string{"nix", "--extra-experimental-features", "nix-command"}, n.sub...)
+	argv := append([]string{n.nix(), "--extra-experimental-features", "nix-command"}, n.sub...)
 	confDir := filepath.Join(n.dir, name)
 	out, stderr, err := n.h.Output(argv, n.env(confDir))
 	if err == nil {
 		return out, "", nil
 	}
 	if errors.Is(err, exec.ErrNotFound) {
+		if n.nixPath == "" {
+			for _, p := range n.h.NixPaths {
+				if fi, serr := os.Stat(p); serr == nil && fi.Mode().IsRegular() {
+					n.nixPath = p
+					return n.show(name)
+				}
+			}
+		}
 		return nil, "", fmt.Errorf("%s: %w", n.command(), err)
 	}
 	if slices.Equal(n.sub, showConfigCommands[1]) && unknownCommand.Match(stderr) {

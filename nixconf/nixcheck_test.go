@@ -170,7 +170,7 @@ func (n *fakeNix) output(argv, env []string) ([]byte, []byte, error) {
 	n.mu.Lock()
 	n.calls = append(n.calls, strings.Join(argv, " "))
 	n.mu.Unlock()
-	if n.missing {
+	if n.missing && argv[0] == "nix" {
 		return nil, nil, &exec.Error{Name: "nix", Err: exec.ErrNotFound}
 	}
 	var confDir string
@@ -242,10 +242,24 @@ func TestCheckWithNixFake(t *testing.T) {
 	})
 
 	t.Run("not installed", func(t *testing.T) {
-		h := Host{Output: (&fakeNix{missing: true}).output, TempDir: dir}
+		h := Host{Output: (&fakeNix{missing: true}).output, TempDir: dir, NixPaths: []string{"/nonexistent/bin/nix"}}
 		check, err := h.CheckWithNix(mk())
-		if err != nil || check.Ran() || !strings.Contains(check.Summary(path), "checked by keyform's parser only") {
-			t.Errorf("%+v, %v", check, err)
+		want := "nix is not installed (no nix on PATH or at /nonexistent/bin/nix): " + path + " as apply would write it was checked by keyform's parser only"
+		if err != nil || check.Ran() || check.Summary(path) != want {
+			t.Errorf("%+v, %v: %q", check, err, check.Summary(path))
+		}
+	})
+
+	t.Run("not on PATH", func(t *testing.T) {
+		// sudo's PATH lacks a multi-user install's profile: its nix is
+		// used.
+		profileNix := filepath.Join(t.TempDir(), "nix")
+		write(t, profileNix, "")
+		n := &fakeNix{missing: true, respond: agree}
+		h := Host{Output: n.output, TempDir: dir, NixPaths: []string{"/nonexistent/bin/nix", profileNix}}
+		check, err := h.CheckWithNix(mk())
+		if err != nil || check.Command != profileNix+" show-config" {
+			t.Errorf("%+v, %v (calls %q)", check, err, n.calls)
 		}
 	})
 

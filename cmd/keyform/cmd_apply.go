@@ -40,8 +40,9 @@ with NIX_CONF_DIR set to a private copy, no user configuration and no
 NIX_CONFIG. If that Nix rejects it, or reads other trusted-public-keys or
 substituters than keyform computed, nothing is written and apply exits 2 with
 Nix's message and the line, saying whether the current file is rejected the
-same way. Without nix on PATH apply says the result was checked by keyform's
-parser only; --no-nix-check skips the check.
+same way. A nix not on PATH is looked for in /nix/var/nix/profiles/default/bin
+(sudo's PATH usually lacks it); without any, apply says the result was checked
+by keyform's parser only. --no-nix-check skips the check.
 
 A file that already gives the target its trust is left alone, needing no write
 access (exit 0, "no change"). Otherwise it is replaced atomically (same
