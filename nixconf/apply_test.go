@@ -213,6 +213,7 @@ func TestAccessErrors(t *testing.T) {
 	}{
 		{&os.PathError{Op: "open", Path: "/etc/nix/.x", Err: syscall.EACCES}, "cannot replace /etc/nix/nix.conf: permission denied", "", true},
 		{&os.PathError{Op: "open", Path: "/etc/nix/.x", Err: syscall.EROFS}, "cannot replace /etc/nix/nix.conf: it is on a read-only file system", "remount it read-write", false},
+		{&os.LinkError{Op: "rename", Old: "/etc/nix/.x", New: "/etc/nix/nix.conf", Err: syscall.EBUSY}, "cannot replace /etc/nix/nix.conf: it is a mount point (a file mounted on its own, as a container mounts it), which cannot be replaced", "edit the file it is mounted from", false},
 		{&os.LinkError{Op: "rename", Old: "/etc/nix/.x", New: "/etc/nix/nix.conf", Err: syscall.EPERM}, "cannot replace /etc/nix/nix.conf: the file is immutable or append-only, which refuses every change, even root's", "if keyform should manage it, remove the flag (chattr -i -a /etc/nix/nix.conf)", false},
 	} {
 		err := c.accessError("replace", tc.err)

@@ -226,6 +226,11 @@ func (c *ConfFile) accessError(op string, err error) error {
 	case errors.Is(err, syscall.EROFS):
 		e.Why = "it is on a read-only file system"
 		e.Hint = "remount it read-write, or change the file where it is generated (on NixOS or nix-darwin, a nixos or darwin target)"
+	case errors.Is(err, syscall.EBUSY):
+		// rename(2) cannot replace a mount point: a file bind-mounted on
+		// its own, as containers mount a host's nix.conf.
+		e.Why = "it is a mount point (a file mounted on its own, as a container mounts it), which cannot be replaced"
+		e.Hint = "edit the file it is mounted from, or run keyform apply where that file lives"
 	case errors.Is(err, syscall.EPERM):
 		// Returned for writes to an immutable or append-only file (chattr
 		// +i, +a; chflags uchg on macOS), even to root.

@@ -130,6 +130,27 @@ func TestApplyReadOnlyFS(t *testing.T) {
 	if b, _ := os.ReadFile(conf); string(b) != "keep-outputs = true\n" {
 		t.Errorf("file changed: %q", b)
 	}
+
+	// The file alone bind-mounted, as a container mounts a host's
+	// nix.conf: read-only, the same message; read-write, rename cannot
+	// replace it.
+	for _, opts := range []string{"ro", "rw"} {
+		argv := []string{"unshare", "--mount", "--propagation", "private", "sh", "-ec",
+			`mount --bind "$1" "$1"; mount -o remount,bind,` + opts + ` "$1"; shift; exec "$@"`, "sh", conf,
+			bin, "-C", policy, "apply", "nixconf.ci", "--file", conf}
+		code, stdout, stderr = runAs(t, t.TempDir(), argv...)
+		want := "keyform: cannot replace " + conf + ": it is on a read-only file system\n"
+		if opts == "rw" {
+			want = "keyform: cannot replace " + conf + ": it is a mount point (a file mounted on its own, as a container mounts it), which cannot be replaced\n" +
+				"hint: edit the file it is mounted from, or run keyform apply where that file lives\n"
+		}
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, want) {
+			t.Errorf("file mounted %s: exit %d\n%s%s", opts, code, stdout, stderr)
+		}
+		if b, _ := os.ReadFile(conf); string(b) != "keep-outputs = true\n" {
+			t.Errorf("file mounted %s changed: %q", opts, b)
+		}
+	}
 }
 
 // TestApplyImmutable: a file with chattr +i is named as immutable, with
@@ -184,6 +205,25 @@ func TestApplyNotRoot(t *testing.T) {
 	code, stdout, stderr = asNobody()
 	if code != 0 || !strings.HasSuffix(stdout, "; no change\n") || stderr != "" {
 		t.Errorf("already right: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// The user's own file in the user's own directory, made read-only
+	// (chmod 0444): rename would replace it anyway, so apply asks first.
+	own := filepath.Join(home, "nix.conf")
+	writeFile(t, own, "keep-outputs = true\n")
+	for _, p := range []string{own, home} {
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(own, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runAs(t, home, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-C", policy, "apply", "nixconf.ci", "--file", own)
+	want = "keyform: cannot replace " + own + ": permission denied (the file is read-only)\n" +
+		"hint: make it writable (chmod u+w " + own + ") if keyform should edit it\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("read-only file: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	// A directory the user cannot enter: the file cannot even be read.
