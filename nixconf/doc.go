@@ -5,7 +5,11 @@
 // (Patch), reads "nix config show" output (ParseShowConfig,
 // ReadShownConfig), checks effective settings against what a target needs
 // (CheckTrust), and plans "keyform apply": what to refuse, what to write,
-// which daemon restart fits the machine (PlanApply, PlanRestart).
+// which daemon restart fits the machine (PlanApply, PlanRestart). Before
+// apply writes, the machine's own nix loads the result and must read it as
+// keyform does (CheckWithNix); the file is replaced under a lock on its
+// directory, with errors that say why it cannot be (ConfFile.Lock,
+// AccessError).
 //
 // The package never consults the process: the operating system, the user
 // id, the store and daemon-socket paths and the command runner are passed
