@@ -354,3 +354,29 @@ func TestCheckWithNixFake(t *testing.T) {
 		t.Errorf("left behind: %q", left)
 	}
 }
+
+// FuzzShownLines: reading nix's output never panics, and the words found
+// compare equal to themselves as items, whatever the spacing.
+func FuzzShownLines(f *testing.F) {
+	f.Add([]byte("substituters = https://a/ https://b\ntrusted-public-keys = a:b\n"))
+	f.Add([]byte("trusted-public-keys ="))
+	f.Add([]byte("trusted-public-keys = \t a:b\r\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		lines, err := shownLines(out)
+		if err != nil {
+			return
+		}
+		for _, l := range lines {
+			if l == nil {
+				continue
+			}
+			var items []Item
+			for _, w := range words(string(l)) {
+				items = append(items, Item{Value: w})
+			}
+			if !sameWords(l, items) {
+				t.Errorf("sameWords(%q) is false for its own words %q", l, items)
+			}
+		}
+	})
+}
