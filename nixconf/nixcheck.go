@@ -378,7 +378,12 @@ func (n *nixRun) rejected(p *ApplyPlan, abs, msg string) error {
 	}
 	e := &NixRejectError{Path: p.Path, Command: n.command(), Msg: msg}
 	e.At = n.locate(msg, p.file)
-	if !p.Created {
+	switch {
+	case p.Created:
+	case !p.Changed():
+		// Nothing to write: what Nix rejects is the current file.
+		e.Predates, e.OrigMsg, e.OrigAt = true, msg, e.At
+	default:
 		orig, _ := Parse(p.Path, p.Old)
 		if orig.Err() != nil {
 			return withHint(e, e.hint())

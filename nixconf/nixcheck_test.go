@@ -279,6 +279,22 @@ func TestCheckWithNixFake(t *testing.T) {
 		}
 	})
 
+	t.Run("rejects, nothing to change", func(t *testing.T) {
+		// The file already has keyform's lines: Nix rejects the current
+		// file, and is not asked about it twice.
+		cur := mk().New
+		p, err := PlanApply(&ConfFile{Path: path, Real: path, Data: cur, Exists: true}, applyWant, os.ReadFile)
+		if err != nil || p.Changed() {
+			t.Fatalf("%v, changed %v", err, p.Changed())
+		}
+		n := &fakeNix{respond: rejectSandbox}
+		_, err = Host{Output: n.output, TempDir: dir}.CheckWithNix(p)
+		var re *NixRejectError
+		if !errors.As(err, &re) || !re.Predates || re.OrigAt != re.At || re.At.Line != 1 || len(n.calls) != 2 {
+			t.Errorf("%v (%+v), calls %q", err, re, n.calls)
+		}
+	})
+
 	t.Run("rejects the change", func(t *testing.T) {
 		// Nix rejects what keyform added: not the user's problem.
 		h := Host{Output: (&fakeNix{respond: func(conf string) (string, string, bool) {
