@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"crypto/rand"
+
+	"github.com/keyform/keyform/internal/redact"
 )
 
 // This file is the command-line framework: the env every command runs
@@ -38,6 +40,9 @@ type env struct {
 	now func() time.Time
 	// sys is what apply asks of the machine.
 	sys system
+	// colour says whether diagnostics on stderr may be coloured: it is a
+	// terminal (decided before run wraps stderr).
+	colour bool
 }
 
 // system is the machine apply runs on. The test binary replaces it from
@@ -142,9 +147,19 @@ Global flags:
 Commands:
 `
 
-// run runs the command line args and returns the exit status.
+// run runs the command line args and returns the exit status. Everything
+// the command prints goes through redact's Writer, the last safety net
+// that keeps a secret key out of any output (report.go), and is flushed on
+// every way out.
 func run(args []string, e *env) int {
 	e = e.withDefaults()
+	e.colour = useColor(e.stderr)
+	stdout, stderr := redact.NewWriter(e.stdout), redact.NewWriter(e.stderr)
+	e.stdout, e.stderr = stdout, stderr
+	defer func() {
+		stdout.Flush()
+		stderr.Flush()
+	}()
 	return e.exit(runArgs(args, e, commandTable()))
 }
 

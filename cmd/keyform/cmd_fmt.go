@@ -54,7 +54,7 @@ func runFmt(e *env, check, showDiff bool, args []string) error {
 		}
 		out, res := schema.Format(src, name)
 		if res != nil {
-			res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+			res.WriteDiagnostics(e.stderr, 0, e.colour)
 			invalid = true
 			continue
 		}

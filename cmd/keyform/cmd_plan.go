@@ -165,7 +165,7 @@ func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 	if !res.HasErrors() {
 		return res.Policy, nil
 	}
-	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
+	res.WriteErrors(e.stderr, 0, e.colour)
 	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
 		"fix it there first, or compare against another revision with --base REV")
 }

@@ -24,7 +24,7 @@ import (
 func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
 	res := loadDir(e, ".", ".", opts)
 	if len(res.Diags) > 0 {
-		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		res.WriteDiagnostics(e.stderr, 0, e.colour)
 	}
 	if res.HasErrors() {
 		return nil, errInvalid
@@ -222,7 +222,7 @@ func newEditSet(e *env) (*schema.EditSet, error) {
 func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
 	res := es.Load()
 	if res.HasErrors() {
-		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		res.WriteDiagnostics(e.stderr, 0, e.colour)
 		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
 			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
 	}
