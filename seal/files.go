@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
@@ -122,13 +123,14 @@ type Identities struct {
 	IDs  []age.Identity
 }
 
+// MaxIdentityFileSize caps an identity file: an age identity or SSH
+// private key is a few KiB at most.
+const MaxIdentityFileSize = 1 << 20
+
 // ReadIdentities reads an age identity file or SSH private key
 // (ParseIdentities; passphrase unlocks an encrypted SSH key).
 func ReadIdentities(path string, passphrase func() ([]byte, error)) (*Identities, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 1<<20 {
-		return nil, fmt.Errorf("identity file %s is larger than 1 MiB; it is not an identity", path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxIdentityFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("identity file: %w", &secretfile.PathError{Path: path, Err: err})
 	}
@@ -145,7 +147,7 @@ func ReadIdentities(path string, passphrase func() ([]byte, error)) (*Identities
 // ids and makes sure it holds the key whose public key the policy commits
 // to.
 func OpenKey(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
-	f, err := os.Open(filepath.Join(dir, k.SealedFile))
+	f, err := OpenFile(filepath.Join(dir, k.SealedFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, hint.Wrap(fmt.Errorf("key %s is not sealed: %s does not exist", k.Label, k.SealedFile),
 			"someone who holds the private key runs \"keyform seal %s\" and commits %s", k.Label, k.SealedFile)
