@@ -42,7 +42,7 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	if len(args) > 0 {
 		return usagef("keys list takes no arguments")
 	}
-	p, err := loadPolicy(e, schema.Options{AllowPending: true})
+	p, err := loadPolicy(e, schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored})
 	if err != nil {
 		return err
 	}
@@ -50,14 +50,11 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	infos := make([]keyInfo, 0, len(p.Keys))
 	for _, k := range p.Keys {
 		info := keyInfo{
-			Label: k.Label, Name: k.Name, State: string(k.State), Catalog: k.Catalog,
+			Label: k.Label, Name: k.Name, State: k.Status(e.now()), Catalog: k.Catalog,
 			PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, TrustedBy: trustedBy[k],
 		}
 		if info.TrustedBy == nil {
 			info.TrustedBy = []string{}
-		}
-		if k.Pending() {
-			info.State = "pending"
 		}
 		if !k.Expires.IsZero() {
 			info.Expires = k.Expires.Format("2006-01-02")

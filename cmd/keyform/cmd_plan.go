@@ -108,7 +108,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 
 // baseOptions loads a base policy leniently about time: a key that expired
 // since the base was merged must not stop the review of its fix.
-var baseOptions = schema.Options{SkipExpiry: true}
+var baseOptions = schema.Options{Expiry: schema.ExpiryIgnored}
 
 // baseLoad is a base policy loaded (or not) without printing anything, so
 // that it can load concurrently with the head; finish prints and decides.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/keyform/keyform/render/flox"
-	"github.com/keyform/keyform/schema"
 )
 
 func publisherFloxCommand() *command {
@@ -29,7 +28,7 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if len(args) != 1 {
 		return usagef("publisher flox takes one publisher NAME")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
@@ -37,6 +36,7 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnExpired(e, p.KeysOf(pub)...)
 	if !pub.Flox {
 		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -47,7 +46,7 @@ type resealOpts struct {
 }
 
 func runReseal(e *env, o resealOpts, args []string) error {
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
@@ -56,6 +55,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnExpired(e, ks...)
 	if o.identity != "" && !o.check {
 		if r.ids, err = readIdentities(e, o.identity); err != nil {
 			return err

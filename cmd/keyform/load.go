@@ -202,9 +202,31 @@ func orDash(s string) string {
 	return s
 }
 
-// editOptions loads a policy for rotate and retire. Expiry is not judged:
-// these commands are how an expired key is fixed.
-var editOptions = schema.Options{AllowPending: true, SkipExpiry: true}
+// How each command judges expiry (README, "Expiry"; schema.Expiry):
+// validate, check and plan's head load with the zero Options, where an
+// expired active key is an error, so that CI forces the rotation; render
+// loads with renderOptions; rotate, retire and plan's base with
+// ExpiryIgnored; every other command loads with involvedOptions and warns
+// with warnExpired about the keys it works on, so that a key passing its
+// date changes nothing for commands that do not involve it.
+var (
+	// editOptions loads a policy for rotate and retire: these commands are
+	// how an expired key is fixed.
+	editOptions = schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored}
+	// involvedOptions loads a policy without judging expiry; the command
+	// then calls warnExpired with the keys it involves.
+	involvedOptions = schema.Options{Expiry: schema.ExpiryIgnored}
+)
+
+// warnExpired warns about each expired key of ks: the keys a command that
+// loaded with involvedOptions works on (apply and verify: the target's
+// keys). The key stays trusted; the warning says what to do.
+func warnExpired(e *env, ks ...*policy.Key) {
+	for _, k := range policy.ExpiredKeys(ks, e.now()) {
+		e.warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
+		e.hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
+	}
+}
 
 // newEditSet starts an edit of the policy (schema.EditSet).
 func newEditSet(e *env) (*schema.EditSet, error) {
