@@ -180,11 +180,13 @@ func OpenKey(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error
 
 // ResealSecret gets k's secret to seal it again: from its sealed file
 // under dir with ids (when not nil), else from its private_key_path on
-// this machine.
+// this machine, which is the only source for a key never sealed.
 func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
 	var errs []string
+	_, err := os.Stat(filepath.Join(dir, k.SealedFile))
+	sealed := err == nil
 	if ids != nil {
-		if _, err := os.Stat(filepath.Join(dir, k.SealedFile)); err == nil {
+		if sealed {
 			sk, err := OpenKey(dir, k, ids)
 			if err == nil {
 				return sk, nil
@@ -200,6 +202,10 @@ func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, 
 	at := k.PrivateKeyPath
 	if at == "" {
 		at = "-"
+	}
+	if !sealed {
+		return nil, hint.Wrap(fmt.Errorf("cannot seal %s: it was never sealed, so only its private key can be, and there is none at %s", k.Label, at),
+			"run \"keyform seal %s --secret FILE\" where the private key is", k.Label)
 	}
 	if len(errs) > 0 {
 		return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: %s", k.Label, strings.Join(errs, "; ")),

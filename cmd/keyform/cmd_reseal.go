@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
@@ -16,14 +17,14 @@ func resealCommand() *command {
 		short: "re-encrypt sealed keys whose recipients differ from the policy",
 		long: `Compares every sealed key (or the named KEYs) with the policy: a key whose
 publishers or recipients changed is sealed again to exactly the policy's
-recipients, and a sealed key that no publisher recipient wants any more is
-deleted. Prints one line per key: current, resealed, removed, or missing
-(never sealed: run "keyform seal KEY").
+recipients, a sealed key that no publisher recipient wants any more is
+deleted, and a key never sealed is sealed. Prints one line per key:
+current, resealed, removed or sealed.
 
 The secret comes from decrypting the current sealed file with --identity
 (your age identity or SSH private key), or else from the key's
-private_key_path on this machine. Either way it must match the policy's
-public key.
+private_key_path on this machine (the only source for a key never sealed).
+Either way it must match the policy's public key.
 
 Removing a publisher or recipient does not take the key away: they could
 decrypt it before, and git history keeps the old sealed file. reseal warns;
@@ -132,19 +133,11 @@ func (r *resealRun) consider(p *policy.Policy, k *policy.Key) error {
 	case seal.Current:
 		fmt.Fprintf(e.stdout, "current %s\n", k.Label)
 		return nil
-	case seal.Missing:
-		r.outOfDate = true
-		fmt.Fprintf(e.stdout, "missing %s: never sealed; run: keyform seal %s\n", k.Label, k.Label)
-		return nil
 	}
 	r.outOfDate = true
 	switch {
 	case r.check:
-		verb := "stale"
-		if st.State == seal.Orphaned {
-			verb = "orphaned"
-		}
-		fmt.Fprintf(e.stdout, "%s %s: %s\n", verb, k.Label, st.Change())
+		fmt.Fprintf(e.stdout, "%s %s: %s\n", st.State, k.Label, st.Change())
 	case st.State == seal.Orphaned:
 		r.orphans = append(r.orphans, st)
 	default:
@@ -168,6 +161,10 @@ func (r *resealRun) write() error {
 	for _, s := range r.todo {
 		if err := s.Write(e.path(".")); err != nil {
 			return err
+		}
+		if k, want := s.Status.Key, s.Status.Want; s.Status.State == seal.Missing {
+			fmt.Fprintf(e.stdout, "sealed %s to %s (%s): %s\n", k.Label, plural(len(want), "recipient", "recipients"), strings.Join(seal.Publishers(want), ", "), k.SealedFile)
+			continue
 		}
 		fmt.Fprintf(e.stdout, "resealed %s: %s\n", s.Status.Key.Label, s.Status.Change())
 		warnRotation(e, s.Status)
