@@ -11,6 +11,7 @@ import (
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -100,10 +101,29 @@ func runPlan(e *env, o planOpts, args []string) error {
 	if _, err := e.stdout.Write(format(p)); err != nil {
 		return err
 	}
+	warnUnrendered(e, head)
 	if o.exitCode && p.Changed {
 		return errDiffers
 	}
 	return nil
+}
+
+// warnUnrendered warns when the generated files are not what the policy
+// renders, by the test "keyform check" makes (outdir.Drift): the change
+// under review would not reach machines as the plan shows.
+func warnUnrendered(e *env, p *policy.Policy) {
+	outDir, all, err := renderAll(e, p, "")
+	var drift []outdir.Entry
+	if err == nil {
+		drift, err = outdir.Drift(e.dir, outDir, all)
+	}
+	switch {
+	case err != nil:
+		e.warnf("cannot compare the generated files with the policy: %v", err)
+	case len(drift) > 0:
+		e.warnf("%s out of date under %s: machines get what is generated, not this plan", plural(len(drift), "generated file is", "generated files are"), outDir)
+		e.hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
+	}
 }
 
 // baseOptions loads a base policy leniently about time: a key that expired
