@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -140,9 +141,12 @@ const globalUsage = `keyform manages Nix binary-cache trust as a reviewed policy
 Usage:
   keyform [-C DIR] COMMAND [ARGS]
 
-Global flags:
-  -C DIR     run as if keyform was started in DIR (the policy directory)
-  -h, --help show help; "keyform COMMAND --help" shows a command's help
+Global flags, before or after the command:
+  -C, --chdir DIR  run as if keyform was started in DIR (the policy directory)
+  -h, --help       show help; "keyform COMMAND --help" shows a command's help
+  --version        print keyform's version
+
+Flags take one dash or two (--dry-run, -dry-run), as in Go programs.
 
 Commands:
 `
@@ -197,7 +201,7 @@ func runArgs(args []string, e *env, cmds []*command) error {
 		return nil
 	}
 	if err != nil {
-		return usageError{fmt.Sprintf("%s: %s", c.name, err)}
+		return usageError{fmt.Sprintf("%s: %s", c.name, longFlag.ReplaceAllString(err.Error(), "$1--$2"))}
 	}
 	for _, d := range dirs {
 		if err := e.chdir(d); err != nil {
@@ -206,6 +210,10 @@ func runArgs(args []string, e *env, cmds []*command) error {
 	}
 	return runc(e, pos)
 }
+
+// longFlag finds the long flag names in the flag package's errors, which
+// it writes with one dash ("flag needs an argument: -file").
+var longFlag = regexp.MustCompile(`(\s)-([a-z][a-z0-9-]+)`)
 
 // globalFlags handles the flags before the command: -C DIR, --help and
 // --version (done reports that the latter two did all there was to do).
@@ -318,13 +326,30 @@ func printCommandUsage(w io.Writer, c *command) {
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	c.setup(fs)
-	hasFlags := false
-	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-	if hasFlags {
-		fmt.Fprintf(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+	var flags []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
+	if len(flags) == 0 {
+		return
 	}
+	// flag.PrintDefaults writes -dry-run; keyform's synopses and docs
+	// write --dry-run (and -o for one letter).
+	fmt.Fprintf(w, "\nFlags:\n")
+	tw := newTable(w)
+	for _, f := range flags {
+		arg, usage := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
+		if arg != "" {
+			name += " " + strings.ToUpper(arg)
+		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+	}
+	tw.Flush()
 }
 
 func newTable(w io.Writer) *tabwriter.Writer {

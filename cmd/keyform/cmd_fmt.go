@@ -17,14 +17,14 @@ import (
 func fmtCommand() *command {
 	return &command{
 		name:  "fmt",
-		args:  "[-check] [-diff] [FILE...]",
+		args:  "[--check] [--diff] [FILE...]",
 		short: "rewrite policy files in canonical HCL style",
 		long: `Formats every *.hcl file of the policy directory (or the named files) the way
 hclwrite does, and prints the names of the files it changed. Files that do
 not parse are reported and left alone.
 
-With -check, nothing is written; exit status 1 if any file would change.
-With -diff, the changes are printed as unified diffs.`,
+With --check, nothing is written; exit status 1 if any file would change.
+With --diff, the changes are printed as unified diffs.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			check := fs.Bool("check", false, "do not write; exit 1 if any file is not formatted")
 			showDiff := fs.Bool("diff", false, "print a unified diff of the changes")
