@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -42,13 +43,17 @@ func runFmt(e *env, check, showDiff bool, args []string) error {
 			return err
 		}
 		if len(files) == 0 {
-			return withHint(fmt.Errorf("no *.hcl files in the policy directory"), "run keyform init, or pass -C DIR")
+			dir, err := filepath.Abs(e.path("."))
+			if err != nil {
+				return err
+			}
+			return withHint(fmt.Errorf("no *.hcl files in %s", dir), "run keyform init, or pass -C DIR")
 		}
 	}
 	sort.Strings(files)
 	invalid, changed := false, false
 	for _, name := range files {
-		src, err := os.ReadFile(e.path(name))
+		src, err := schema.ReadFile(e.path(name))
 		if err != nil {
 			return err
 		}
