@@ -6,6 +6,7 @@ import (
 	"time"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+	"github.com/keyform/keyform/internal/hint"
 )
 
 func TestSortKeys(t *testing.T) {
@@ -214,5 +215,42 @@ func TestKeyPath(t *testing.T) {
 	solo := &Policy{Keys: []*Key{main}, Publishers: []*Publisher{bob}}
 	if got, err := solo.KeyPathFor(main, ""); err != nil || got != "/home/bob/main.key" {
 		t.Errorf("KeyPathFor with one overriding publisher = %q, %v", got, err)
+	}
+}
+
+// TestFind: lookups of command-line names fail with the choices as a hint.
+func TestFind(t *testing.T) {
+	k := &Key{Label: "k1", Name: "k-1"}
+	pending := &Key{Label: "k0", Name: "k-0"}
+	k.PublicKey = "k-1:x"
+	p := &Policy{
+		Keys:       []*Key{pending, k},
+		Publishers: []*Publisher{{Label: "alice"}},
+		Targets:    []*Target{{Kind: NixOS, Label: "ci"}, {Kind: NixConf, Label: "ci"}, {Kind: Darwin, Label: "laptops"}},
+	}
+	check := func(err error, msg, fix string) {
+		t.Helper()
+		if err == nil || err.Error() != msg || hint.Of(err) != fix {
+			t.Errorf("error %v (hint %q), want %q (hint %q)", err, hint.Of(err), msg, fix)
+		}
+	}
+	_, err := p.FindKey("k9")
+	check(err, `no key "k9" in the policy`, `run "keyform keys list" to see the declared keys`)
+	_, err = p.FindGeneratedKey("k0")
+	check(err, "key k0 has no public key yet", `generate it with "keyform keygen k0"`)
+	if got, err := p.FindGeneratedKey("k1"); got != k || err != nil {
+		t.Errorf("FindGeneratedKey(k1) = %v, %v", got, err)
+	}
+	_, err = p.FindPublisher("bob")
+	check(err, `no publisher "bob" in the policy`, "the policy's publishers are: alice")
+	_, err = p.FindTarget("ci")
+	check(err, `"ci" names more than one target`, "name it with its kind: nixos.ci, nixconf.ci, darwin.laptops")
+	_, err = p.FindTarget("servers")
+	check(err, `no target "servers" in the policy`, "targets: nixos.ci, nixconf.ci, darwin.laptops")
+	if got, err := p.FindTarget("laptops"); err != nil || got.ID() != "darwin.laptops" {
+		t.Errorf("FindTarget(laptops) = %v, %v", got, err)
+	}
+	if h := p.Targets[2].RolloutHint(); h != `run "keyform render", import the generated module in the nix-darwin configuration and run "darwin-rebuild switch"; "keyform verify darwin.laptops" checks the result` {
+		t.Errorf("RolloutHint = %s", h)
 	}
 }

@@ -71,7 +71,7 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 		}
 	}
 	for _, label := range args {
-		k, err := findKey(p, label)
+		k, err := p.FindKey(label)
 		if err != nil {
 			return err
 		}

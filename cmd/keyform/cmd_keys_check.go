@@ -42,7 +42,7 @@ func runKeysCheck(e *env, o keysCheckOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := generatedKey(p, args[0])
+	k, err := p.FindGeneratedKey(args[0])
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := findPublisher(p, args[0])
+	pub, err := p.FindPublisher(args[0])
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := findPublisher(p, args[0])
+	pub, err := p.FindPublisher(args[0])
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([
 	var steps []setupStep
 	var ids *seal.Identities
 	for _, label := range pub.Keys {
-		k, err := generatedKey(p, label)
+		k, err := p.FindGeneratedKey(label)
 		if err != nil {
 			return nil, err
 		}

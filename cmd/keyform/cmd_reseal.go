@@ -88,7 +88,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
 	var ks []*policy.Key
 	for _, label := range labels {
-		k, err := generatedKey(p, label)
+		k, err := p.FindGeneratedKey(label)
 		if err != nil {
 			return nil, err
 		}

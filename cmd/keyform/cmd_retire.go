@@ -34,7 +34,7 @@ func runRetire(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := findKey(p, args[0])
+	k, err := p.FindKey(args[0])
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	old, err := findKey(p, args[0])
+	old, err := p.FindKey(args[0])
 	if err != nil {
 		return err
 	}

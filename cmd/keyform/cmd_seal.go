@@ -75,7 +75,7 @@ func runSeal(e *env, o sealOpts, args []string) error {
 // sealKey seals the key labelled label in memory, or returns nil when it
 // is current already.
 func sealKey(e *env, p *policy.Policy, label string, o sealOpts) (*seal.Sealed, error) {
-	k, err := generatedKey(p, label)
+	k, err := p.FindGeneratedKey(label)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := generatedKey(p, args[0])
+	k, err := p.FindGeneratedKey(args[0])
 	if err != nil {
 		return err
 	}

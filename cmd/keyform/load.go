@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keyform/keyform/internal/gitfs"
@@ -120,80 +118,9 @@ func now() time.Time {
 	return time.Now()
 }
 
-// findKey returns the key labelled label.
-func findKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k := p.Key(label)
-	if k == nil {
-		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
-	}
-	return k, nil
-}
-
-// generatedKey is findKey for commands that need the key's public key.
-func generatedKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k, err := findKey(p, label)
-	if err == nil && k.Pending() {
-		return nil, withHint(fmt.Errorf("key %s has no public key yet", k.Label), "generate it with \"keyform keygen %s\"", k.Label)
-	}
-	return k, err
-}
-
-// findPublisher returns the publisher labelled label.
-func findPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
-	pub := p.Publisher(label)
-	if pub == nil {
-		labels := make([]string, len(p.Publishers))
-		for i, pub := range p.Publishers {
-			labels[i] = pub.Label
-		}
-		hint := "declare it with a publisher \"" + label + "\" { ... } block"
-		if len(labels) > 0 {
-			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
-		}
-		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
-	}
-	return pub, nil
-}
-
-// findTarget finds a target by ID ("nixconf.ci") or by a label that only
-// one target has.
-func findTarget(p *policy.Policy, arg string) (*policy.Target, error) {
-	if t := p.Target(arg); t != nil {
-		return t, nil
-	}
-	var found []*policy.Target
-	for _, t := range p.Targets {
-		if t.Label == arg {
-			found = append(found, t)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], nil
-	}
-	ids := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		ids[i] = t.ID()
-	}
-	if len(found) > 1 {
-		return nil, withHint(fmt.Errorf("%q names more than one target", arg), "name it with its kind: %s", strings.Join(ids, ", "))
-	}
-	return nil, withHint(fmt.Errorf("no target %q in the policy", arg), "targets: %s", strings.Join(ids, ", "))
-}
-
-// rolloutHint says how a target's trust reaches its machines.
-func rolloutHint(t *policy.Target) string {
-	switch t.Kind {
-	case policy.NixOS:
-		return "run \"keyform render\", import the generated module in the NixOS configuration and run \"nixos-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.Darwin:
-		return "run \"keyform render\", import the generated module in the nix-darwin configuration and run \"darwin-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.HomeManager:
-		return "run \"keyform render\", import the generated module in the home-manager configuration and run \"home-manager switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.NixConf:
-		return fmt.Sprintf("run \"keyform apply %s\" on the machine and restart the Nix daemon", t.ID())
-	}
-	return "declare a nixconf target for machines whose nix.conf keyform should edit"
-}
+// findTarget and rolloutHint are policy's, for apply and verify.
+func findTarget(p *policy.Policy, arg string) (*policy.Target, error) { return p.FindTarget(arg) }
+func rolloutHint(t *policy.Target) string                             { return t.RolloutHint() }
 
 func orDash(s string) string {
 	if s == "" {
