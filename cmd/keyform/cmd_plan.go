@@ -2,13 +2,10 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 
-	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/outdir"
@@ -75,13 +72,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 	// every core, but each load also has a long single-threaded part. Its
 	// messages are printed after the head's, as if loaded in turn.
 	baseDone := make(chan baseLoad, 1)
-	go func() {
-		if o.baseDir != "" {
-			baseDone <- openBaseDir(e, o.baseDir)
-		} else {
-			baseDone <- openBaseRev(e, baseName)
-		}
-	}()
+	go func() { baseDone <- openBase(e, o, baseName) }()
 	head, err := loadPolicy(e, schema.Options{})
 	bl := <-baseDone
 	if err != nil {
@@ -140,6 +131,18 @@ type baseLoad struct {
 	err   error
 }
 
+func openBase(e *env, o planOpts, name string) (bl baseLoad) {
+	bl.name = name
+	if o.baseDir == "" {
+		bl.res, bl.empty, bl.err = schema.LoadRevision(e.path("."), name, loadOptions(e, baseOptions))
+	} else if fi, err := os.Stat(e.path(o.baseDir)); err != nil || !fi.IsDir() {
+		bl.err = withHint(fmt.Errorf("--base-dir %s is not a directory", o.baseDir), "give the directory of the policy to compare against")
+	} else {
+		bl.res = loadDir(e, o.baseDir, o.baseDir, baseOptions)
+	}
+	return bl
+}
+
 func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
 	switch {
 	case bl.err != nil:
@@ -149,34 +152,6 @@ func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
 		return nil, nil
 	}
 	return loadBase(e, bl.res, bl.name)
-}
-
-// openBaseRev loads the policy directory as it was at a git revision.
-func openBaseRev(e *env, rev string) baseLoad {
-	tree, err := gitfs.Open(e.path("."), rev)
-	switch {
-	case errors.Is(err, gitfs.ErrNotRepository):
-		return baseLoad{err: withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")}
-	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
-		return baseLoad{err: withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
-			"commit the policy first, or compare with --base-dir DIR")}
-	case errors.Is(err, gitfs.ErrUnknownRevision):
-		return baseLoad{err: withHint(fmt.Errorf("unknown git revision %q", rev),
-			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")}
-	case err != nil:
-		return baseLoad{err: err}
-	}
-	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
-		return baseLoad{empty: tree.Display}
-	}
-	return baseLoad{res: schema.LoadFS(tree, tree.Display, loadOptions(e, baseOptions)), name: rev}
-}
-
-func openBaseDir(e *env, dir string) baseLoad {
-	if fi, err := os.Stat(e.path(dir)); err != nil || !fi.IsDir() {
-		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
-	}
-	return baseLoad{res: loadDir(e, dir, dir, baseOptions), name: dir}
 }
 
 // loadBase reports a base that does not load; its warnings are not this
