@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -8,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/seal"
@@ -49,13 +49,6 @@ type setupOpts struct {
 	force            bool
 }
 
-// setupStep is one key of the publisher: to install, or to check in place.
-type setupStep struct {
-	key     *policy.Key
-	path    string
-	install *keys.SecretKey // nil when the installed file is only checked
-}
-
 func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	switch {
 	case len(args) != 1:
@@ -75,29 +68,36 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	if o.outDir != "" {
 		pub = pub.WithKeyDir(filepath.Clean(o.outDir))
 	}
+	var ids func() (*seal.Identities, error)
+	if o.identity != "" {
+		ids = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
+	}
 	// Decrypt and check everything first: a failure leaves nothing written.
-	steps, err := setupSteps(e, p, pub, o)
-	if err != nil {
+	plan, err := seal.PlanInstall(e.path("."), p, pub, o.force, func(path string) error { return checkOutside(e, path) }, ids)
+	var nw *secretfile.NotWritableError
+	if errors.As(err, &nw) {
+		return withHint(err, "%s", writableHint(pub, o))
+	} else if err != nil {
 		return err
 	}
 	mismatch := false
-	for _, s := range steps {
-		if s.install != nil {
-			if err := installKey(e, s.key, s.install, s.path, o.force); err != nil {
+	for _, in := range plan {
+		if in.Secret != nil {
+			if err := installKey(e, in.Key, in.Secret, in.Path, o.force); err != nil {
 				return err
 			}
 			continue
 		}
-		proof, err := proveKeyFile(e, s.key, s.path)
+		proof, err := proveKeyFile(e, in.Key, in.Path)
 		if err != nil {
 			return err
 		}
 		if !proof.Match {
 			mismatch = true
-			fmt.Fprintf(e.stdout, "%s: %s %s\n", s.key.Label, s.path, proof)
+			fmt.Fprintf(e.stdout, "%s: %s %s\n", in.Key.Label, in.Path, proof)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", s.key.Label, s.path, proof)
+		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
 	}
 	if mismatch {
 		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
@@ -110,50 +110,6 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return nil
 	}
 	return configureFlox(e, p, pub)
-}
-
-// setupSteps decides, for each key of pub, whether to check the installed
-// file or to unseal it, and unseals those in memory.
-func setupSteps(e *env, p *policy.Policy, pub *policy.Publisher, o setupOpts) ([]setupStep, error) {
-	var steps []setupStep
-	var ids *seal.Identities
-	for _, label := range pub.Keys {
-		k, err := p.FindGeneratedKey(label)
-		if err != nil {
-			return nil, err
-		}
-		path := pub.KeyPath(k)
-		if path == "" {
-			return nil, withHint(fmt.Errorf("publisher %s: key %s has no private_key_path, so there is nowhere to install it", pub.Label, k.Label),
-				"pass --out-dir DIR, or set private_key_dir on publisher %q or private_key_path on the key", pub.Label)
-		}
-		if err := checkOutside(e, path); err != nil {
-			return nil, err
-		}
-		step := setupStep{key: k, path: path}
-		if _, err := os.Lstat(path); err == nil && !o.force {
-			steps = append(steps, step)
-			continue
-		}
-		if err := secretfile.CheckWritable(path); err != nil {
-			return nil, withHint(fmt.Errorf("publisher %s: key %s: %w", pub.Label, k.Label, err), "%s", writableHint(pub, o))
-		}
-		if o.identity == "" {
-			return nil, withHint(fmt.Errorf("publisher %s: key %s is not installed at %s, and unsealing it needs --identity", pub.Label, k.Label, path),
-				"pass your age identity file or SSH private key: keyform publisher setup %s --identity ~/.ssh/id_ed25519", pub.Label)
-		}
-		if ids == nil {
-			// Read once, so a passphrase is asked for at most once.
-			if ids, err = readIdentities(e, o.identity); err != nil {
-				return nil, err
-			}
-		}
-		if step.install, err = seal.OpenKey(e.path("."), k, ids); err != nil {
-			return nil, err
-		}
-		steps = append(steps, step)
-	}
-	return steps, nil
 }
 
 // writableHint suggests a directory the user can write, or sudo.
