@@ -214,3 +214,37 @@ func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, 
 	return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: no --identity given and no private key at %s", k.Label, at),
 		"pass --identity with your age identity or SSH private key, if %s lists you", RecordPath(k.SealedFile))
 }
+
+// Reseal is what "keyform reseal" does to one key.
+type Reseal struct {
+	*Status
+	// Sealed is the key sealed anew in memory, for a Stale or Missing key
+	// when not only checking.
+	Sealed *Sealed
+	// Err says why a Stale or Missing key cannot be sealed anew.
+	Err error
+}
+
+// PlanReseal compares the sealed files of ks under dir (the policy
+// directory) with p and, unless only checking, seals each Stale or Missing
+// key anew in memory, with the secret ResealSecret finds (ids may be nil):
+// nothing is written, so that the caller can refuse to write anything
+// unless every key can be resealed.
+func PlanReseal(dir string, p *policy.Policy, ks []*policy.Key, ids *Identities, check bool) ([]Reseal, error) {
+	rs := make([]Reseal, 0, len(ks))
+	for _, k := range ks {
+		st, err := Check(os.DirFS(dir), p, k)
+		if err != nil {
+			return nil, err
+		}
+		r := Reseal{Status: st}
+		if !check && (st.State == Stale || st.State == Missing) {
+			var sk *keys.SecretKey
+			if sk, r.Err = ResealSecret(dir, k, ids); r.Err == nil {
+				r.Sealed, r.Err = Prepare(st, sk)
+			}
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
