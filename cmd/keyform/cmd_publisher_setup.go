@@ -80,10 +80,25 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	if err := install(e, pub, plan, o.force); err != nil {
+		return err
+	}
+	if o.outDir != "" {
+		e.notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
+	}
+	if !pub.Flox {
+		return nil
+	}
+	return configureFlox(e, p, pub)
+}
+
+// install installs the keys the plan unsealed and proves the others,
+// failing when a file in place holds another key.
+func install(e *env, pub *policy.Publisher, plan []seal.Install, force bool) error {
 	mismatch := false
 	for _, in := range plan {
 		if in.Secret != nil {
-			if err := installKey(e, in.Key, in.Secret, in.Path, o.force); err != nil {
+			if err := installKey(e, in.Key, in.Secret, in.Path, force); err != nil {
 				return err
 			}
 			continue
@@ -103,13 +118,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
 			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
 	}
-	if o.outDir != "" {
-		e.notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
-	}
-	if !pub.Flox {
-		return nil
-	}
-	return configureFlox(e, p, pub)
+	return nil
 }
 
 // writableHint suggests a directory the user can write, or sudo.
