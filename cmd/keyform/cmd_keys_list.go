@@ -16,8 +16,9 @@ func keysListCommand() *command {
 		short: "list keys, their state, fingerprint and the targets that trust them",
 		long: `Lists every declared key: label, Nix key name, state, catalog, the
 fingerprint of its public key (SHA256 of the key bytes) and the targets that
-trust it. Keys still waiting for keygen show "pending". --json prints the
-same as a JSON array for scripts.`,
+trust it. The state is active, retired, pending (waiting for keygen) or
+expired (active past its expires date: still trusted, rotate it). --json
+prints the same as a JSON array for scripts.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
