@@ -34,7 +34,7 @@ func runRetire(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := findKey(p, args[0])
+	k, err := p.FindKey(args[0])
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func runRetire(e *env, args []string) error {
 		return err
 	}
 	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
-	e.nextf("review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
+	e.nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }
 
