@@ -14,7 +14,6 @@ import (
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
 func applyCommand() *command {
@@ -85,16 +84,17 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if len(args) != 1 {
 		return usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	t, err := findTarget(p, args[0])
+	t, err := p.FindTarget(args[0])
 	if err != nil {
 		return err
 	}
+	warnExpired(e, t.Keys...)
 	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", rolloutHint(t))
+		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", t.RolloutHint())
 	}
 	if err := checkPublicKeys(t); err != nil {
 		return err

@@ -118,10 +118,6 @@ func now() time.Time {
 	return time.Now()
 }
 
-// findTarget and rolloutHint are policy's, for apply and verify.
-func findTarget(p *policy.Policy, arg string) (*policy.Target, error) { return p.FindTarget(arg) }
-func rolloutHint(t *policy.Target) string                             { return t.RolloutHint() }
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
