@@ -758,7 +758,7 @@ func TestNarinfoParseFields(t *testing.T) {
 
 func TestNarinfoSizeLimit(t *testing.T) {
 	big := append(goldenNarinfo(t), bytes.Repeat([]byte("X-Padding: x\n"), MaxNarinfoSize/13+1)...)
-	if _, err := ParseNarinfo(big); !errors.Is(err, ErrBadNarinfo) || !strings.Contains(err.Error(), "more than the 1048576 bytes") {
+	if _, err := ParseNarinfo(big); !errors.Is(err, ErrBadNarinfo) || !strings.Contains(err.Error(), "more than the limit of 1048576") {
 		t.Errorf("a narinfo over the limit: %v", err)
 	}
 	if _, err := ParseNarinfo(goldenNarinfo(t)); err != nil {

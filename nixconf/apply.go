@@ -25,6 +25,12 @@ type ApplyPlan struct {
 	// nix.custom.conf) includes it and keeps its lines. Only a plan
 	// without conflicts has them.
 	Warnings []Warning
+	// Effective is what keyform reads in the result (Nix's defaults, the
+	// file and its includes): CheckWithNix compares it with what Nix reads.
+	Effective *Settings
+
+	// file is New, parsed.
+	file *File
 }
 
 // Warning is something apply writes anyway but the user should know.
@@ -47,20 +53,28 @@ func (p *ApplyPlan) Changed() bool { return p.Change.Changed() }
 func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	f, err := Parse(c.Path, c.Data)
 	if err != nil {
+		if se := (*SyntaxError)(nil); errors.As(err, &se) && se.Shell {
+			return nil, withHint(err, shellHint(se.Path))
+		}
 		return nil, withHint(err, "Nix itself rejects this file (nix config show fails); fix the line, then run keyform apply again")
 	}
 	g, ch, err := Patch(f, want, read)
 	if err != nil {
 		return nil, confError(err)
 	}
-	p := &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch}
+	p := &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch, file: g}
 	if p.Refused() {
 		return p, nil
 	}
-	if eff, err := Evaluate(read, g); err == nil {
-		for _, w := range eff.Warnings {
-			p.Warnings = append(p.Warnings, Warning{Msg: w})
-		}
+	// Patch evaluated the result without warnings, which cost more than
+	// the evaluation itself on a large file: evaluate again with them.
+	eff, err := Evaluate(read, g)
+	if err != nil {
+		return nil, confError(err)
+	}
+	p.Effective = eff
+	for _, w := range eff.Warnings {
+		p.Warnings = append(p.Warnings, Warning{Msg: w})
 	}
 	p.Warnings = append(p.Warnings, rootWarnings(c.Path, p.New, want, read)...)
 	return p, nil
@@ -71,12 +85,19 @@ func confError(err error) error {
 	var se *SyntaxError
 	var ie *IncludeError
 	switch {
+	case errors.As(err, &se) && se.Shell:
+		return withHint(err, shellHint(se.Path))
 	case errors.As(err, &se):
 		return withHint(err, fmt.Sprintf("Nix itself rejects this configuration (nix config show fails); fix %s:%d, then run keyform apply again", se.Path, se.Line))
 	case errors.As(err, &ie):
 		return withHint(err, "Nix itself fails on this include; fix or remove it (\"!include\" tolerates a missing file)")
 	}
 	return err
+}
+
+// shellHint is the hint for a file with a shell command in it.
+func shellHint(path string) string {
+	return fmt.Sprintf("%s looks like a shell script (a profile?), not nix.conf: check the target's path (or --file); shell lines such as \"export PATH=...\" belong in a shell profile", path)
 }
 
 // rootWarnings looks at the nix.conf next to a file with another name

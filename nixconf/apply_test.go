@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -103,12 +105,15 @@ func TestConfFileWrite(t *testing.T) {
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	c, err := h.OpenConf(path, path, true)
+	c, err := h.OpenConf(path, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.Exists || string(c.Data) != "old\n" {
 		t.Fatalf("read %v %q", c.Exists, c.Data)
+	}
+	if changed, err := c.Lock(); changed || err != nil {
+		t.Fatalf("lock: %v, %v", changed, err)
 	}
 	bak, err := c.Write([]byte("new\n"), true)
 	c.Close()
@@ -124,9 +129,12 @@ func TestConfFileWrite(t *testing.T) {
 	}
 
 	fresh := filepath.Join(dir, "new/dir/nix.conf")
-	c, err = h.OpenConf(fresh, fresh, true)
+	c, err = h.OpenConf(fresh, fresh)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if changed, err := c.Lock(); changed || err != nil {
+		t.Fatalf("lock: %v, %v", changed, err)
 	}
 	bak, err = c.Write([]byte("x = y\n"), true)
 	c.Close()
@@ -135,42 +143,121 @@ func TestConfFileWrite(t *testing.T) {
 	}
 }
 
-// TestOpenConfLocks: a second apply waits for the first one's Close.
-func TestOpenConfLocks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nix.conf")
+// TestConfLock: a second apply waits for the first one's Close; the lock
+// leaves no file behind; Lock reads the file again and says when it
+// changed since OpenConf; OpenConf alone (a dry run, a file already right)
+// creates nothing.
+func TestConfLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nix.conf")
+	write(t, path, "a = b\n")
 	h := Host{StoreDir: "/nix/store"}
-	first, err := h.OpenConf(path, path, true)
+	first, err := h.OpenConf(path, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan *ConfFile)
+	if _, err := first.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.OpenConf(path, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan bool)
 	go func() {
-		c, err := h.OpenConf(path, path, true)
+		changed, err := second.Lock()
 		if err != nil {
 			t.Error(err)
 		}
-		got <- c
+		got <- changed
 	}()
 	select {
 	case <-got:
-		t.Fatal("second OpenConf did not wait for the lock")
+		t.Fatal("second Lock did not wait for the lock")
 	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := first.Write([]byte("a = c\n"), false); err != nil {
+		t.Fatal(err)
 	}
 	first.Close()
 	select {
-	case c := <-got:
-		c.Close()
+	case changed := <-got:
+		if !changed || string(second.Data) != "a = c\n" {
+			t.Errorf("second Lock: changed %v, data %q; want the first one's write", changed, second.Data)
+		}
+		second.Close()
 	case <-time.After(10 * time.Second):
-		t.Fatal("second OpenConf still waits after Close")
+		t.Fatal("second Lock still waits after Close")
 	}
-	// Without the lock (dry run) nothing waits, and nothing is created.
+	if names, _ := filepath.Glob(filepath.Join(dir, "*")); !slices.Equal(names, []string{path}) {
+		t.Errorf("files left in %s: %q", dir, names)
+	}
+
+	// Without Lock nothing waits, and nothing is created.
 	dry := filepath.Join(t.TempDir(), "sub/nix.conf")
-	c, err := h.OpenConf(dry, dry, false)
+	c, err := h.OpenConf(dry, dry)
 	if err != nil || c.Exists {
 		t.Fatalf("dry run: %+v %v", c, err)
 	}
 	if _, err := os.Stat(filepath.Dir(dry)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dry run created %s", filepath.Dir(dry))
+	}
+}
+
+// TestAccessErrors: why a file cannot be replaced, in words, with what to
+// do; only permission errors of a non-root user suggest sudo.
+func TestAccessErrors(t *testing.T) {
+	c := &ConfFile{Path: "/etc/nix/nix.conf", Real: "/etc/nix/nix.conf", Exists: true, host: Host{EUID: 1000}}
+	for _, tc := range []struct {
+		err       error
+		msg, hint string
+		root      bool
+	}{
+		{&os.PathError{Op: "open", Path: "/etc/nix/.x", Err: syscall.EACCES}, "cannot replace /etc/nix/nix.conf: permission denied", "", true},
+		{&os.PathError{Op: "open", Path: "/etc/nix/.x", Err: syscall.EROFS}, "cannot replace /etc/nix/nix.conf: it is on a read-only file system", "remount it read-write", false},
+		{&os.LinkError{Op: "rename", Old: "/etc/nix/.x", New: "/etc/nix/nix.conf", Err: syscall.EBUSY}, "cannot replace /etc/nix/nix.conf: it is a mount point (a file mounted on its own, as a container mounts it), which cannot be replaced", "edit the file it is mounted from", false},
+		{&os.LinkError{Op: "rename", Old: "/etc/nix/.x", New: "/etc/nix/nix.conf", Err: syscall.EPERM}, "cannot replace /etc/nix/nix.conf: the file is immutable or append-only, which refuses every change, even root's", "if keyform should manage it, remove the flag (chattr -i -a /etc/nix/nix.conf)", false},
+	} {
+		err := c.accessError("replace", tc.err)
+		var ae *AccessError
+		if !errors.As(err, &ae) || ae.Error() != tc.msg || !strings.HasPrefix(ae.Hint, tc.hint) || ae.NeedsRoot != tc.root || !errors.Is(err, tc.err.(interface{ Unwrap() error }).Unwrap()) {
+			t.Errorf("%v: got %q (hint %q, root %v)", tc.err, err, ae.Hint, ae.NeedsRoot)
+		}
+	}
+	if err := c.accessError("replace", errors.New("disk on fire")); err.Error() != "replace /etc/nix/nix.conf: disk on fire" {
+		t.Errorf("other error: %v", err)
+	}
+}
+
+// TestLockImmutable: chattr +i on the file or its directory is found
+// before anything is written, and named. Needs root and a file system
+// with inode flags; skipped otherwise.
+func TestLockImmutable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chattr +i needs root")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "etc/nix.conf")
+	write(t, path, "a = b\n")
+	for _, target := range []string{path, filepath.Dir(path)} {
+		if out, err := exec.Command("chattr", "+i", target).CombinedOutput(); err != nil {
+			t.Skipf("chattr +i: %v: %s", err, out)
+		}
+		c, err := Host{}.OpenConf(path, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Lock()
+		c.Close()
+		exec.Command("chattr", "-i", target).Run()
+		var ae *AccessError
+		want := "the file is immutable (chattr +i)"
+		if target != path {
+			want = "its directory is immutable (chattr +i)"
+		}
+		if !errors.As(err, &ae) || !strings.Contains(ae.Why, want) || !strings.Contains(ae.Hint, "chattr -i -a "+target) {
+			t.Errorf("%s immutable: %v (hint %q)", target, err, ae.Hint)
+		}
 	}
 }
 
@@ -211,7 +298,7 @@ func TestPlanApplyReport(t *testing.T) {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
 
-	old := "extra-trusted-public-keys = " + keyAcme0 + "\n" +
+	old := "extra-trusted-public-keys = " + keyAcme0 + " " + keyOther + "\n" +
 		MarkerPrefix + "nixconf.ci): \"keyform apply\" edits the lines below; change the policy instead.\n" +
 		"extra-substituters = https://cache.acme.example\n" +
 		"trusted-public-keys = " + NixOSCacheKey + "\n"
@@ -222,7 +309,7 @@ func TestPlanApplyReport(t *testing.T) {
 	want = "patched /etc/nix/nix.conf for nixconf.ci:\n" +
 		"  + key " + keyAcme1 + " (acme_1, line 5)\n" +
 		"  - key " + keyAcme0 + " (acme_0, retired; was line 1)\n" +
-		"  moved keyform's lines from line 2 to line 3: line 2 replaces trusted-public-keys, so Nix ignored keyform's lines above it\n"
+		"  moved keyform's lines from line 2 to line 3: line 4 replaces trusted-public-keys, so Nix ignored keyform's lines above it\n"
 	if got := p.Report(); got != want {
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
@@ -251,6 +338,12 @@ func TestPlanApplyRefusals(t *testing.T) {
 		{"illegal include", map[string]string{"/etc/nix/nix.conf": "include inc.conf\n", "/etc/nix/inc.conf": "\nbad\n"},
 			"/etc/nix/inc.conf:2: illegal configuration line 'bad'",
 			"Nix itself rejects this configuration (nix config show fails); fix /etc/nix/inc.conf:2, then run keyform apply again"},
+		{"shell line", map[string]string{"/etc/nix/nix.conf": "# nix\nexport PATH=$HOME/nix/bin:$PATH\n"},
+			"/etc/nix/nix.conf:2: illegal configuration line 'export PATH=$HOME/nix/bin:$PATH': this is a shell command, not a nix.conf setting",
+			"/etc/nix/nix.conf looks like a shell script (a profile?), not nix.conf: check the target's path (or --file); shell lines such as \"export PATH=...\" belong in a shell profile"},
+		{"shell line in an include", map[string]string{"/etc/nix/nix.conf": "include profile\n", "/etc/nix/profile": "PATH=/nix/bin:$PATH\n"},
+			"/etc/nix/profile:1: illegal configuration line 'PATH=/nix/bin:$PATH': this is a shell command",
+			"/etc/nix/profile looks like a shell script (a profile?), not nix.conf: check the target's path (or --file); shell lines such as \"export PATH=...\" belong in a shell profile"},
 		{"missing include", map[string]string{"/etc/nix/nix.conf": "include gone.conf\n"},
 			"/etc/nix/nix.conf:1: file '/etc/nix/gone.conf' included from '/etc/nix/nix.conf' not found",
 			"Nix itself fails on this include; fix or remove it (\"!include\" tolerates a missing file)"},

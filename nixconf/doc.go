@@ -11,6 +11,10 @@
 // IgnoredForUntrusted), finds the user's plain lines that drop the
 // system's values (ConfSourcesOf, CheckUserConf), and checks a directory
 // of captured configurations (CheckFleet).
+// Before apply writes, the machine's own nix loads the result and must
+// read it as keyform does (CheckWithNix); the file is replaced under a
+// lock on its directory, with errors that say why it cannot be
+// (ConfFile.Lock, AccessError).
 //
 // The package never consults the process: the operating system, the user
 // id, the store and daemon-socket paths and the command runner are passed

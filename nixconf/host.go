@@ -35,8 +35,20 @@ type Host struct {
 	// Run runs a command (a daemon restart), its output going to the user.
 	Run func(argv []string) error
 	// Output runs a command and returns its standard output and standard
-	// error ("nix config show").
-	Output func(argv []string) (stdout, stderr []byte, err error)
+	// error ("nix config show"). env is the command's whole environment;
+	// nil means the process's own. A missing program is an error wrapping
+	// exec.ErrNotFound.
+	Output func(argv, env []string) (stdout, stderr []byte, err error)
+	// Environ is the environment that commands with a changed one start
+	// from (apply's Nix check removes Nix's configuration variables).
+	Environ func() []string
+	// TempDir is where apply's Nix check writes the file it asks Nix
+	// about ("" is the operating system's default).
+	TempDir string
+	// NixPaths are where apply's Nix check looks for nix when it is not
+	// on PATH: "sudo" usually resets PATH to one without a multi-user
+	// install's profile.
+	NixPaths []string
 }
 
 // LocalHost describes this machine: the running OS and user, Nix's
@@ -53,13 +65,16 @@ func LocalHost() Host {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		return cmd.Run()
 	}
-	h.Output = func(argv []string) ([]byte, []byte, error) {
+	h.Output = func(argv, env []string) ([]byte, []byte, error) {
 		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = env
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		return out, stderr.Bytes(), err
 	}
+	h.Environ = os.Environ
+	h.NixPaths = []string{"/nix/var/nix/profiles/default/bin/nix"}
 	return h
 }
 

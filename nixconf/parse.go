@@ -14,6 +14,9 @@ type SyntaxError struct {
 	// Text is the line as Nix quotes it: without its comment and line ending.
 	Text   string
 	Reason string
+	// Shell says the line is a shell command ("export PATH=..."): the file
+	// is more likely a shell script than a broken nix.conf.
+	Shell bool
 }
 
 func (e *SyntaxError) Error() string {
@@ -86,7 +89,7 @@ func (f *File) Errors() []*SyntaxError {
 	var errs []*SyntaxError
 	for i, l := range f.Lines {
 		if l.Kind == Illegal {
-			errs = append(errs, &SyntaxError{Path: f.Path, Line: i + 1, Text: l.code(), Reason: l.Reason})
+			errs = append(errs, &SyntaxError{Path: f.Path, Line: i + 1, Text: l.code(), Reason: l.Reason, Shell: l.Reason == shellReason})
 		}
 	}
 	return errs
@@ -140,7 +143,7 @@ func parseLineInto(l *Line, raw string, a *arena) {
 		l.Kind = Blank
 	case len(words) == 1:
 		l.Kind = Illegal
-		l.Reason = illegalReason(words[0])
+		l.Reason = illegalReason(words, words[0])
 	case words[0] == "include" || words[0] == "!include":
 		if len(words) != 2 {
 			l.Kind = Illegal
@@ -150,7 +153,7 @@ func parseLineInto(l *Line, raw string, a *arena) {
 		l.Kind, l.Name, l.Values = Include, words[0], words[1:2]
 	case words[1] != "=":
 		l.Kind = Illegal
-		l.Reason = illegalReason(words[0] + " " + words[1])
+		l.Reason = illegalReason(words, words[0]+" "+words[1])
 	default:
 		l.Kind, l.Name, l.Values = Setting, words[0], words[2:]
 	}
@@ -158,9 +161,61 @@ func parseLineInto(l *Line, raw string, a *arena) {
 	l.parsed = true
 }
 
-func illegalReason(start string) string {
+// shellReason explains a shell command found in nix.conf.
+const shellReason = "this is a shell command, not a nix.conf setting"
+
+// illegalReason explains an illegal line whose words are words; start is
+// the part that shows the problem.
+func illegalReason(words []string, start string) string {
+	if looksLikeShell(words) {
+		return shellReason
+	}
 	if i := strings.IndexByte(start, '='); i >= 0 {
 		return fmt.Sprintf("Nix needs white space on both sides of '=' (write '%s = ...')", strings.TrimSpace(start[:i]))
 	}
 	return "a setting is NAME = VALUE, with white space on both sides of '='"
+}
+
+// shellWords start shell commands that people put in the wrong file
+// (a profile instead of nix.conf); nix.conf has no setting of these names.
+var shellWords = map[string]bool{
+	"export": true, "unset": true, "alias": true, "source": true, ".": true,
+	"set": true, "setenv": true, "eval": true, "exec": true, "echo": true,
+	"if": true, "then": true, "else": true, "elif": true, "fi": true,
+	"for": true, "while": true, "do": true, "done": true, "case": true, "esac": true,
+	"function": true, "local": true, "declare": true, "readonly": true, "typeset": true,
+	"[": true, "[[": true, "test": true, "cd": true, "umask": true, "ulimit": true,
+	"trap": true, "return": true, "exit": true, "fish_add_path": true,
+}
+
+// looksLikeShell reports whether an illegal line reads as a shell command:
+// a shell keyword or builtin first, an environment variable assignment
+// ("PATH=..."; nix.conf settings are lower case), or a shell expansion.
+func looksLikeShell(words []string) bool {
+	if shellWords[words[0]] {
+		return true
+	}
+	if name, _, ok := strings.Cut(words[0], "="); ok && isEnvName(name) {
+		return true
+	}
+	for _, w := range words {
+		if strings.Contains(w, "$(") || strings.Contains(w, "${") || strings.Contains(w, "`") {
+			return true
+		}
+	}
+	return false
+}
+
+// isEnvName reports whether s is an upper-case environment variable name
+// such as PATH or NIX_PATH.
+func isEnvName(s string) bool {
+	if s == "" || '0' <= s[0] && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

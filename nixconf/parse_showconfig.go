@@ -197,7 +197,7 @@ var showConfigCommands = [][]string{{"config", "show"}, {"show-config"}}
 // and the command that gave it ("nix config show"). When both fail, the
 // error quotes the last command and its standard error.
 func (h Host) ReadShownConfig() (data []byte, source string, err error) {
-	return readShownConfig(h.Output)
+	return readShownConfig(func(argv []string) ([]byte, []byte, error) { return h.Output(argv, nil) })
 }
 
 func readShownConfig(output func(argv []string) (stdout, stderr []byte, err error)) (data []byte, source string, err error) {

@@ -71,6 +71,34 @@ func TestParseError(t *testing.T) {
 	}
 }
 
+// TestParseShellLine: a shell command in nix.conf is called one, not a
+// nix.conf line missing its spaces; nix.conf mistakes keep that advice.
+func TestParseShellLine(t *testing.T) {
+	for _, tc := range []struct {
+		line  string
+		shell bool
+	}{
+		{"export PATH=$HOME/nix/bin:$PATH", true},
+		{"PATH=$HOME/nix/bin:$PATH", true},
+		{"NIX_PATH=nixpkgs=/x", true},
+		{". /etc/profile.d/nix.sh", true},
+		{"if [ -e ~/.nix-profile ]; then", true},
+		{"substituters=$(cat list)", true},
+		{"max-jobs=4", false},
+		{"sandbox =false", false},
+		{"substituters", false},
+	} {
+		_, err := Parse("/etc/nix/nix.conf", []byte(tc.line+"\n"))
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Fatalf("%q: err = %v, want *SyntaxError", tc.line, err)
+		}
+		if se.Shell != tc.shell || (se.Reason == shellReason) != tc.shell || tc.shell && strings.Contains(se.Reason, "write '") {
+			t.Errorf("%q: shell %v, reason %q; want shell %v", tc.line, se.Shell, se.Reason, tc.shell)
+		}
+	}
+}
+
 func TestLineEdits(t *testing.T) {
 	tests := []struct {
 		in, drop string

@@ -22,8 +22,9 @@ type Want struct {
 	Labels map[string]string
 }
 
-// Change reports what Patch did. Positions of removed keys refer to the
-// original file, everything else to the patched one.
+// Change reports what Patch did. Positions of removed keys, and a move's
+// From and Why, refer to the original file; everything else to the
+// patched one.
 type Change struct {
 	AddedKeys         []Item
 	RemovedKeys       []Item
@@ -45,7 +46,7 @@ func (c *Change) Changed() bool {
 
 // Move is keyform's block of lines moved within the file.
 type Move struct {
-	From, To int // line numbers of the block's comment, before and after
+	From, To int // line numbers of the block's comment, in the original and the patched file
 	Why      string
 }
 
@@ -138,9 +139,11 @@ func checkWord(what, v string) error {
 // Nix, it trusts want.Keys and not want.Retired, and has want.Substituters:
 //   - retired keys are removed from every line that sets trusted-public-keys
 //     (plain, extra- or alias); keys the policy does not name are kept;
+//   - an extra- line left without values by that is deleted (a plain line
+//     stays, empty: it still replaces what came before);
 //   - missing values are appended to keyform's block for the target, or to
-//     the last extra- line of the setting that Nix does not wipe, or to a
-//     new block ("# Managed by keyform ..." and extra- lines) at the end;
+//     a new block ("# Managed by keyform ..." and extra- lines) at the end,
+//     never to the user's own lines;
 //   - a block that a later plain line (or an include that holds one) would
 //     wipe is moved to the end of the file.
 //
@@ -190,20 +193,30 @@ type patcher struct {
 	moved    *Line // marker of a moved block
 	movedOld int
 	movedWhy string
+
+	// origLine numbers the lines of the original file, for reports about
+	// it: deleting an emptied line shifts the lines after it.
+	origLine map[*Line]int
 }
 
 func (p *patcher) run() error {
 	p.added = map[*Line][]string{}
 	p.addedSub = map[*Line][]string{}
 	orig := slices.Clone(p.f.Lines)
+	p.origLine = make(map[*Line]int, len(orig))
+	for i, l := range orig {
+		p.origLine[l] = i + 1
+	}
 
 	// Retired keys go wherever they are, in the file itself.
 	retired := map[string]bool{}
 	for _, k := range p.want.Retired {
 		retired[k] = true
 	}
+	emptied := map[*Line]bool{}
 	for i, l := range p.f.Lines {
-		if st, _ := settingOf(l); st != trustedKeys {
+		st, extra := settingOf(l)
+		if st != trustedKeys {
 			continue
 		}
 		hit := false
@@ -215,7 +228,16 @@ func (p *patcher) run() error {
 		}
 		if hit {
 			l.removeValues(func(v string) bool { return retired[v] })
+			// An extra- line left empty adds nothing: it goes. An
+			// emptied plain line stays, since it still replaces what
+			// came before it.
+			if extra && len(l.Values) == 0 {
+				emptied[l] = true
+			}
 		}
+	}
+	if len(emptied) > 0 {
+		p.f.Lines = slices.DeleteFunc(p.f.Lines, func(l *Line) bool { return emptied[l] })
 	}
 	p.dropEmptyBlockLines()
 
@@ -293,8 +315,9 @@ func (p *patcher) place(st *setting, vals []string) error {
 	}
 	r := rs[st]
 	p.noteWiped(st, r)
-	// Keyform's own block wins (moved if something wipes it), then the
-	// user's last extra- line that Nix keeps, then a new block.
+	// Values go only into keyform's own block (moved if something wipes
+	// it), never into the user's lines: everything apply adds is under its
+	// marker, whatever lines the user keeps.
 	b, haveBlock := ours(p.f, p.want.Target)
 	if haveBlock && b.start <= r {
 		p.moveToEnd(b, st, r)
@@ -308,14 +331,6 @@ func (p *patcher) place(st *setting, vals []string) error {
 			}
 		}
 	} else {
-		managed := blockLines(p.f)
-		for i := len(p.f.Lines) - 1; i > r; i-- {
-			l := p.f.Lines[i]
-			if s, extra := settingOf(l); s == st && extra && !managed[i] {
-				p.appendTo(st, l, vals)
-				return nil
-			}
-		}
 		p.terminateLast()
 		p.f.Lines = append(p.f.Lines, parseLine(marker(p.want.Target)+p.f.eol()))
 		b, _ = ours(p.f, p.want.Target)
@@ -361,12 +376,12 @@ func (p *patcher) terminateLast() {
 // would wipe it.
 func (p *patcher) moveToEnd(b block, st *setting, r int) {
 	lines := slices.Clone(p.f.Lines[b.start:b.end])
-	why := fmt.Sprintf("line %d replaces %s, so Nix ignored keyform's lines above it", r+1-len(lines), st.name)
+	why := fmt.Sprintf("line %d replaces %s, so Nix ignored keyform's lines above it", p.origLine[p.f.Lines[r]], st.name)
 	p.f.Lines = slices.Delete(p.f.Lines, b.start, b.end)
 	p.terminateLast()
 	p.f.Lines = append(p.f.Lines, lines...)
 	if p.moved == nil {
-		p.moved, p.movedOld, p.movedWhy = lines[0], b.start+1, why
+		p.moved, p.movedOld, p.movedWhy = lines[0], p.origLine[lines[0]], why
 	}
 	// The moved block brings back what it held; say so for values the
 	// policy no longer names.

@@ -42,6 +42,8 @@ const (
 //	substituters U... (default: https://cache.acme.example)
 //	nofinalnewline    the file to patch does not end in a newline (txtar cannot show that)
 //	nonix             do not run real Nix on it
+//	nixrejects V...   Nix versions (major.minor) that reject the file for a value keyform's parser accepts
+//	nixline NAME:N    the line such a Nix rejects, in the original and the patched file
 type corpusCase struct {
 	name    string
 	file    string
@@ -53,6 +55,9 @@ type corpusCase struct {
 	nonix   bool
 	nofinal bool
 	want    Want
+
+	nixRejects []string
+	nixLine    string
 }
 
 var keyAlias = map[string]string{
@@ -98,6 +103,10 @@ func loadCorpus(t testing.TB) []*corpusCase {
 				c.nonix = true
 			case "nofinalnewline":
 				c.nofinal = true
+			case "nixrejects":
+				c.nixRejects = args
+			case "nixline":
+				c.nixLine = args[0]
 			case "keys":
 				c.want.Keys = args
 			case "retired":

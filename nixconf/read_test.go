@@ -63,7 +63,7 @@ func TestReadFileHostile(t *testing.T) {
 		}
 		// The file apply patches, read through OpenConf.
 		deadline("OpenConf "+c.inc, func() {
-			if _, err := (Host{StoreDir: "/nix/store"}).OpenConf(c.inc, c.inc, false); err == nil {
+			if _, err := (Host{StoreDir: "/nix/store"}).OpenConf(c.inc, c.inc); err == nil {
 				t.Errorf("OpenConf(%s) read it", filepath.Base(c.inc))
 			}
 		})

@@ -131,7 +131,7 @@ func TestReadShownConfig(t *testing.T) {
 		{"broken", nil, "", "nix --extra-experimental-features nix-command show-config --json: exit status 1: error: cannot open config"},
 	} {
 		var calls []string
-		h := Host{Output: func(argv []string) ([]byte, []byte, error) {
+		h := Host{Output: func(argv, _ []string) ([]byte, []byte, error) {
 			calls = append(calls, strings.Join(argv, " "))
 			sub := strings.Join(argv[3:len(argv)-1], " ")
 			if argv[0] != "nix" || argv[len(argv)-1] != "--json" || !slices.Contains(tc.has, sub) {

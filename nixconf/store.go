@@ -154,8 +154,11 @@ func queryStoreInfo(output func(argv []string) (stdout, stderr []byte, err error
 	return nil, lastErr
 }
 
+// unknownCommand tells whether Nix refused a subcommand or flag it does
+// not have ("error: 'config' is not a recognised command").
 func unknownCommand(stderr []byte) bool {
-	return bytes.Contains(stderr, []byte("is not a recognised command")) || bytes.Contains(stderr, []byte("unrecognised flag"))
+	return bytes.Contains(stderr, []byte("is not a recognised command")) || bytes.Contains(stderr, []byte("is not a recognized command")) ||
+		bytes.Contains(stderr, []byte("unrecognised flag"))
 }
 
 // firstLine is the line of a command's standard error that says what went

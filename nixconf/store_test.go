@@ -63,15 +63,15 @@ func FuzzParseStoreInfo(f *testing.F) {
 	})
 }
 
-// fakeNix answers like a Nix version that knows some of the store info
+// fakeStoreNix answers like a Nix version that knows some of the store info
 // commands: a map from the arguments after the feature flag to stdout,
 // stderr and whether it fails.
-type fakeNix map[string]struct {
+type fakeStoreNix map[string]struct {
 	stdout, stderr string
 	fail           bool
 }
 
-func (f fakeNix) output(argv []string) ([]byte, []byte, error) {
+func (f fakeStoreNix) output(argv []string) ([]byte, []byte, error) {
 	r, ok := f[strings.Join(argv[3:], " ")]
 	if !ok {
 		return nil, []byte("error: '" + argv[4] + "' is not a recognised command\nTry 'nix --help' for more information.\n"), errors.New("exit status 1")
@@ -87,13 +87,13 @@ func TestQueryStoreInfo(t *testing.T) {
 		stdout, stderr string
 		fail           bool
 	}{"", "error: unrecognised flag '--json'\n", true}
-	nix28 := fakeNix{"store ping --json": unrecognisedJSON, "store ping": {stderr: "Store URL: daemon\nVersion: 2.8.0\n"}}
-	nix218 := fakeNix{"store ping --json": {stdout: `{"trusted":0,"url":"daemon","version":"2.18.1"}`}}
-	nix226 := fakeNix{"store info --json": {stdout: `{"trusted":1,"url":"local","version":"2.26.3"}`}}
-	down := fakeNix{"store info --json": {stdout: `{"url":"daemon"}`, stderr: "warning: something first\nerror: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n", fail: true}}
+	nix28 := fakeStoreNix{"store ping --json": unrecognisedJSON, "store ping": {stderr: "Store URL: daemon\nVersion: 2.8.0\n"}}
+	nix218 := fakeStoreNix{"store ping --json": {stdout: `{"trusted":0,"url":"daemon","version":"2.18.1"}`}}
+	nix226 := fakeStoreNix{"store info --json": {stdout: `{"trusted":1,"url":"local","version":"2.26.3"}`}}
+	down := fakeStoreNix{"store info --json": {stdout: `{"url":"daemon"}`, stderr: "warning: something first\nerror: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n", fail: true}}
 	for _, c := range []struct {
 		name   string
-		nix    fakeNix
+		nix    fakeStoreNix
 		source string
 		err    string
 	}{
@@ -101,7 +101,7 @@ func TestQueryStoreInfo(t *testing.T) {
 		{"2.18", nix218, "nix store ping --json", ""},
 		{"2.26", nix226, "nix store info --json", ""},
 		{"daemon down", down, "", "nix --extra-experimental-features nix-command store info --json: exit status 1: error: cannot connect to socket"},
-		{"nothing works", fakeNix{}, "", "store ping: exit status 1: error: 'ping' is not a recognised command"},
+		{"nothing works", fakeStoreNix{}, "", "store ping: exit status 1: error: 'ping' is not a recognised command"},
 	} {
 		s, err := queryStoreInfo(c.nix.output)
 		if c.err != "" {
@@ -162,13 +162,13 @@ func TestUntrustedSettings(t *testing.T) {
 		}
 		return c
 	}
-	system := parse("trusted-public-keys = " + NixOSCacheKey + " " + keyAcme1 + "\n" +
-		"substituters = https://cache.nixos.org/ https://cache.acme.example\n" +
+	system := parse("substituters = https://cache.nixos.org/ https://cache.acme.example\n" +
+		"trusted-public-keys = " + NixOSCacheKey + " " + keyAcme1 + "\n" +
 		"trusted-substituters = https://allowed.example/\n")
 	// The user's files added a key and three substituters and dropped one
 	// of the system's (a plain substituters line).
-	client := parse("trusted-public-keys = " + NixOSCacheKey + " " + keyAcme1 + " " + keyAcme2 + "\n" +
-		"substituters = https://cache.nixos.org/ https://allowed.example https://mine.example\n")
+	client := parse("substituters = https://cache.nixos.org/ https://allowed.example https://mine.example\n" +
+		"trusted-public-keys = " + NixOSCacheKey + " " + keyAcme1 + " " + keyAcme2 + "\n")
 	s := UntrustedSettings(client, system)
 	if got := s.Keys(); !slices.Equal(got, []string{NixOSCacheKey, keyAcme1}) {
 		t.Errorf("keys %q: the daemon keeps its own", got)

@@ -7,8 +7,12 @@ package policy
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/keyform/keyform/internal/hint"
 )
 
 // Pos is a source position, kept so that later stages (plan, apply) can point
@@ -213,20 +217,108 @@ type Publisher struct {
 	Keys  []string // key labels, sorted
 	// DefaultKey is the first key listed in keys: the one Flox signs with
 	// unless a catalog needs another.
-	DefaultKey     string
-	Recipients     []string // age or SSH public keys, as declared
-	Flox           bool
-	PrivateKeyPath string // absolute override, or ""
-	Pos            Pos
+	DefaultKey string
+	Recipients []string // age or SSH public keys, as declared
+	Flox       bool
+	// PrivateKeyPath is the absolute path of the publisher's one key, or
+	// "". Only a publisher of one key may set it.
+	PrivateKeyPath string
+	// PrivateKeyDir is an absolute directory holding each of the
+	// publisher's keys as KeyFileName, or "".
+	PrivateKeyDir string
+	Pos           Pos
 }
 
-// KeyPath is the absolute path where the publisher keeps k's private key:
-// the publisher's private_key_path override, else the key's own, else "".
+// KeyPath is the absolute path where the publisher keeps k's private key,
+// and the only place that decides it: unseal, keys check, publisher setup,
+// publisher flox and the rendered Flox files all ask here (README, "Where
+// private keys live"). It is the publisher's private_key_path, else
+// private_key_dir/KeyFileName(k), else the key's own private_key_path,
+// else "".
 func (pub *Publisher) KeyPath(k *Key) string {
-	if pub.PrivateKeyPath != "" {
+	switch {
+	case pub.PrivateKeyPath != "":
 		return pub.PrivateKeyPath
+	case pub.PrivateKeyDir != "":
+		return filepath.Join(pub.PrivateKeyDir, KeyFileName(k))
 	}
 	return k.PrivateKeyPath
+}
+
+// KeyFileName is the name of k's private key file in a private_key_dir:
+// its Nix key name, unique in a policy and made of characters that are
+// safe in a file name, with ".key".
+func KeyFileName(k *Key) string { return k.Name + ".key" }
+
+// WithKeyDir returns a copy of pub that keeps its keys in dir instead of
+// where the policy says ("keyform publisher setup --out-dir").
+func (pub *Publisher) WithKeyDir(dir string) *Publisher {
+	c := *pub
+	c.PrivateKeyPath, c.PrivateKeyDir = "", dir
+	return &c
+}
+
+// KeysOf returns the keys pub signs with, in the order of pub.Keys.
+func (p *Policy) KeysOf(pub *Publisher) []*Key {
+	var ks []*Key
+	for _, label := range pub.Keys {
+		if k := p.Key(label); k != nil {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// KeyPathFor returns where k's private key is installed on the machine of
+// the publisher labelled publisher (Publisher.KeyPath). With publisher "",
+// it is the path every publisher of k uses: the key's private_key_path
+// unless they override it, and the key's own for a key nobody publishes.
+// It fails when the publisher does not sign with k, or when k's publishers
+// keep it at different paths, naming them. "" means no path is set.
+func (p *Policy) KeyPathFor(k *Key, publisher string) (string, error) {
+	pubs := p.PublishersOf(k.Label)
+	if publisher != "" {
+		for _, pub := range pubs {
+			if pub.Label == publisher {
+				return pub.KeyPath(k), nil
+			}
+		}
+		if p.Publisher(publisher) == nil {
+			return "", hint.Wrap(fmt.Errorf("no publisher %q in the policy", publisher), "%s", publishersHint(k, pubs))
+		}
+		return "", hint.Wrap(fmt.Errorf("publisher %s does not sign with key %s", publisher, k.Label), "%s", publishersHint(k, pubs))
+	}
+	paths := map[string][]string{}
+	for _, pub := range pubs {
+		if path := pub.KeyPath(k); path != "" {
+			paths[path] = append(paths[path], pub.Label)
+		}
+	}
+	switch len(paths) {
+	case 0:
+		return k.PrivateKeyPath, nil
+	case 1:
+		for path := range paths {
+			return path, nil
+		}
+	}
+	var at []string
+	for _, pub := range pubs {
+		at = append(at, pub.Label+": "+pub.KeyPath(k))
+	}
+	return "", hint.Wrap(fmt.Errorf("the publishers of key %s keep it at different paths (%s)", k.Label, strings.Join(at, ", ")),
+		"name yours with --publisher NAME")
+}
+
+func publishersHint(k *Key, pubs []*Publisher) string {
+	if len(pubs) == 0 {
+		return fmt.Sprintf("no publisher signs with key %s; leave out --publisher to use the key's private_key_path", k.Label)
+	}
+	labels := make([]string, len(pubs))
+	for i, pub := range pubs {
+		labels[i] = pub.Label
+	}
+	return fmt.Sprintf("the publishers of key %s are: %s", k.Label, strings.Join(labels, ", "))
 }
 
 // SortKeys orders keys as every rendered output lists them: by catalog

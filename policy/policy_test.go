@@ -6,6 +6,7 @@ import (
 	"time"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+	"github.com/keyform/keyform/internal/hint"
 )
 
 func TestSortKeys(t *testing.T) {
@@ -146,5 +147,110 @@ func TestExpired(t *testing.T) {
 	ks := []*Key{k, {Label: "r", State: Retired, Expires: day("2020-01-01")}, {Label: "n", State: Active}}
 	if got := ExpiredKeys(ks, later); len(got) != 1 || got[0] != k {
 		t.Errorf("ExpiredKeys = %v", got)
+	}
+}
+
+// TestKeyPath: one answer for where a publisher keeps each key, and for
+// KeyPathFor without a publisher, the path the key's publishers share.
+func TestKeyPath(t *testing.T) {
+	main := &Key{Label: "main_1", Name: "cache.main.example-1", PrivateKeyPath: "/var/lib/keyform/main.key"}
+	other := &Key{Label: "other_1", Name: "cache.other.example-1", PrivateKeyPath: "/var/lib/keyform/other.key"}
+	lone := &Key{Label: "lone_1", Name: "lone-1", PrivateKeyPath: "/var/lib/keyform/lone.key"}
+	bare := &Key{Label: "bare_1", Name: "bare-1"}
+	alice := &Publisher{Label: "alice", Keys: []string{"main_1", "other_1"}, PrivateKeyDir: "/home/alice/keys"}
+	bob := &Publisher{Label: "bob", Keys: []string{"main_1"}, PrivateKeyPath: "/home/bob/main.key"}
+	carol := &Publisher{Label: "carol", Keys: []string{"other_1"}}
+	p := &Policy{Keys: []*Key{bare, lone, main, other}, Publishers: []*Publisher{alice, bob, carol}}
+
+	for _, c := range []struct {
+		pub  *Publisher
+		k    *Key
+		want string
+	}{
+		{alice, main, "/home/alice/keys/cache.main.example-1.key"},
+		{alice, other, "/home/alice/keys/cache.other.example-1.key"},
+		{bob, main, "/home/bob/main.key"},
+		{carol, other, "/var/lib/keyform/other.key"},
+		{carol, bare, ""},
+		{bob.WithKeyDir("/tmp/out"), main, "/tmp/out/cache.main.example-1.key"},
+		{carol.WithKeyDir("/tmp/out"), other, "/tmp/out/cache.other.example-1.key"},
+	} {
+		if got := c.pub.KeyPath(c.k); got != c.want {
+			t.Errorf("%s.KeyPath(%s) = %q, want %q", c.pub.Label, c.k.Label, got, c.want)
+		}
+	}
+	if bob.PrivateKeyPath != "/home/bob/main.key" {
+		t.Errorf("WithKeyDir changed the publisher")
+	}
+
+	for _, c := range []struct {
+		k         *Key
+		publisher string
+		want      string
+		err       string
+	}{
+		{main, "alice", "/home/alice/keys/cache.main.example-1.key", ""},
+		{main, "bob", "/home/bob/main.key", ""},
+		{other, "carol", "/var/lib/keyform/other.key", ""},
+		{lone, "", "/var/lib/keyform/lone.key", ""},
+		{bare, "", "", ""},
+		{main, "", "", "the publishers of key main_1 keep it at different paths (alice: /home/alice/keys/cache.main.example-1.key, bob: /home/bob/main.key)"},
+		{other, "", "", "the publishers of key other_1 keep it at different paths (alice: /home/alice/keys/cache.other.example-1.key, carol: /var/lib/keyform/other.key)"},
+		{main, "carol", "", "publisher carol does not sign with key main_1"},
+		{main, "mallory", "", `no publisher "mallory" in the policy`},
+	} {
+		got, err := p.KeyPathFor(c.k, c.publisher)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("KeyPathFor(%s, %q): error %v, want %q", c.k.Label, c.publisher, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("KeyPathFor(%s, %q) = %q, %v; want %q", c.k.Label, c.publisher, got, err, c.want)
+		}
+	}
+	// A key whose only publisher overrides the path is installed at the
+	// publisher's path, as Flox is configured.
+	solo := &Policy{Keys: []*Key{main}, Publishers: []*Publisher{bob}}
+	if got, err := solo.KeyPathFor(main, ""); err != nil || got != "/home/bob/main.key" {
+		t.Errorf("KeyPathFor with one overriding publisher = %q, %v", got, err)
+	}
+}
+
+// TestFind: lookups of command-line names fail with the choices as a hint.
+func TestFind(t *testing.T) {
+	k := &Key{Label: "k1", Name: "k-1"}
+	pending := &Key{Label: "k0", Name: "k-0"}
+	k.PublicKey = "k-1:x"
+	p := &Policy{
+		Keys:       []*Key{pending, k},
+		Publishers: []*Publisher{{Label: "alice"}},
+		Targets:    []*Target{{Kind: NixOS, Label: "ci"}, {Kind: NixConf, Label: "ci"}, {Kind: Darwin, Label: "laptops"}},
+	}
+	check := func(err error, msg, fix string) {
+		t.Helper()
+		if err == nil || err.Error() != msg || hint.Of(err) != fix {
+			t.Errorf("error %v (hint %q), want %q (hint %q)", err, hint.Of(err), msg, fix)
+		}
+	}
+	_, err := p.FindKey("k9")
+	check(err, `no key "k9" in the policy`, `run "keyform keys list" to see the declared keys`)
+	_, err = p.FindGeneratedKey("k0")
+	check(err, "key k0 has no public key yet", `generate it with "keyform keygen k0"`)
+	if got, err := p.FindGeneratedKey("k1"); got != k || err != nil {
+		t.Errorf("FindGeneratedKey(k1) = %v, %v", got, err)
+	}
+	_, err = p.FindPublisher("bob")
+	check(err, `no publisher "bob" in the policy`, "the policy's publishers are: alice")
+	_, err = p.FindTarget("ci")
+	check(err, `"ci" names more than one target`, "name it with its kind: nixos.ci, nixconf.ci, darwin.laptops")
+	_, err = p.FindTarget("servers")
+	check(err, `no target "servers" in the policy`, "targets: nixos.ci, nixconf.ci, darwin.laptops")
+	if got, err := p.FindTarget("laptops"); err != nil || got.ID() != "darwin.laptops" {
+		t.Errorf("FindTarget(laptops) = %v, %v", got, err)
+	}
+	if h := p.Targets[2].RolloutHint(); h != `run "keyform render", import the generated module in the nix-darwin configuration and run "darwin-rebuild switch"; "keyform verify darwin.laptops" checks the result` {
+		t.Errorf("RolloutHint = %s", h)
 	}
 }

@@ -106,11 +106,11 @@ func nextName(name string) string {
 func (l *loader) checkPrivatePath(attr *hcl.Attribute, p string) bool {
 	r := attr.Expr.Range().Ptr()
 	if !filepath.IsAbs(p) {
-		l.errorf(r, "Relative private_key_path", "private_key_path %q is relative. A private key path must be absolute so that every tool (nix, flox, keyform) reads the same file wherever it runs, for example \"/var/lib/keyform/%s\".", p, filepath.Base(p))
+		l.errorf(r, "Relative "+attr.Name, "%s %q is relative. A private key path must be absolute so that every tool (nix, flox, keyform) reads the same file wherever it runs, for example \"/var/lib/keyform/%s\".", attr.Name, p, filepath.Base(p))
 		return false
 	}
 	if err := checkNoHostile(p); err != nil {
-		l.errorf(r, "Invalid private_key_path", "%s.", err)
+		l.errorf(r, "Invalid "+attr.Name, "%s.", err)
 		return false
 	}
 	clean := filepath.Clean(p)
@@ -119,7 +119,7 @@ func (l *loader) checkPrivatePath(attr *hcl.Attribute, p string) bool {
 			continue
 		}
 		if rel, err := filepath.Rel(root.dir, clean); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			l.errorf(r, "Private key inside the repository", "private_key_path %q is inside the %s %s, where it could be committed. Keep private keys outside the repository, for example under /var/lib/keyform/ or ~/.config/keyform/.", p, root.what, root.dir)
+			l.errorf(r, "Private key inside the repository", "%s %q is inside the %s %s, where it could be committed. Keep private keys outside the repository, for example under /var/lib/keyform/ or ~/.config/keyform/.", attr.Name, p, root.what, root.dir)
 			return false
 		}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 var publisherSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "keys", Required: true}, {Name: "recipients"}, {Name: "flox"}, {Name: "private_key_path"},
+	{Name: "keys", Required: true}, {Name: "recipients"}, {Name: "flox"}, {Name: "private_key_path"}, {Name: "private_key_dir"},
 }}
 
 type publisherDecl struct {
@@ -66,23 +66,40 @@ func (l *loader) decodePublisher(b *hcl.Block) {
 			p.Flox = v.True()
 		}
 	}
-	if attr := content.Attributes["private_key_path"]; attr != nil {
-		v := l.stringAttr(content, "private_key_path", nil)
-		if v != "" && l.checkPrivatePath(attr, v) {
-			p.PrivateKeyPath = filepath.Clean(v)
-		}
-		if len(p.Keys) > 1 {
-			l.errorf(attr.Expr.Range().Ptr(), "private_key_path with several keys", "Publisher %q signs with %d keys, but its private_key_path names one file, and each key needs its own. Remove private_key_path here and set it on each key instead.", p.Label, len(p.Keys))
-		}
-	}
+	l.decodePublisherPaths(p, content)
 	if attr := content.Attributes["flox"]; attr != nil && p.Flox {
 		for _, label := range p.Keys {
 			if k := l.keys[label].k; p.KeyPath(k) == "" {
-				l.errorf(attr.Range.Ptr(), "Flox needs a private key path", "Publisher %q has flox = true, and Flox signs with a key file at an absolute path, but key %q has no private_key_path. Add private_key_path = \"/home/%s/.config/keyform/%s.key\" to the key or to the publisher.", p.Label, k.Label, p.Label, k.Name)
+				l.errorf(attr.Range.Ptr(), "Flox needs a private key path", "Publisher %q has flox = true, and Flox signs with a key file at an absolute path, but key %q has no private_key_path. Add private_key_path = \"/home/%s/.config/keyform/%s.key\" to the key, or private_key_dir = \"/home/%s/.config/keyform\" to the publisher.", p.Label, k.Label, p.Label, k.Name, p.Label)
 			}
 		}
 	}
 	l.policy.Publishers = append(l.policy.Publishers, p)
+}
+
+// decodePublisherPaths reads where the publisher keeps its keys
+// (policy.Publisher.KeyPath): private_key_path names the file of a
+// publisher's only key, private_key_dir a directory for all of them.
+func (l *loader) decodePublisherPaths(p *policy.Publisher, content *hcl.BodyContent) {
+	file, dir := content.Attributes["private_key_path"], content.Attributes["private_key_dir"]
+	if file != nil {
+		v := l.stringAttr(content, "private_key_path", nil)
+		if v != "" && l.checkPrivatePath(file, v) {
+			p.PrivateKeyPath = filepath.Clean(v)
+		}
+		if len(p.Keys) > 1 {
+			l.errorf(file.Expr.Range().Ptr(), "private_key_path with several keys", "Publisher %q signs with %d keys, but its private_key_path names one file, and each key needs its own. Replace it with private_key_dir = \"%s\": each key is then kept there as its Nix key name with \".key\".", p.Label, len(p.Keys), filepath.Dir(v))
+		}
+	}
+	if dir != nil {
+		v := l.stringAttr(content, "private_key_dir", nil)
+		if v != "" && l.checkPrivatePath(dir, v) {
+			p.PrivateKeyDir = filepath.Clean(v)
+		}
+		if file != nil {
+			l.errorf(dir.Range.Ptr(), "Conflicting private key locations", "Publisher %q sets both private_key_path (at %s) and private_key_dir. Keep private_key_dir, which holds each key as its Nix key name with \".key\", or private_key_path for a publisher of one key.", p.Label, rangeLoc(file.Range))
+		}
+	}
 }
 
 // decodeRecipients checks each recipient's text and then, through

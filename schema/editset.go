@@ -43,7 +43,7 @@ func (es *EditSet) Current(name string) ([]byte, error) {
 	if b, ok := es.files[name]; ok {
 		return b, nil
 	}
-	b, err := os.ReadFile(filepath.Join(es.dir, name))
+	b, err := ReadFile(filepath.Join(es.dir, name))
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/internal/redact"
 	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
@@ -343,4 +344,29 @@ func quoteList(items []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// LoadRevision loads the policy in dir (a directory of a git work tree) as
+// it was at git revision rev, straight from git: the work tree is not
+// touched. When dir had no policy files at rev, res is nil and empty names
+// it as git does (everything in the current policy is new). Errors say how
+// to get a revision to compare with.
+func LoadRevision(dir, rev string, opts Options) (res *Result, empty string, err error) {
+	tree, err := gitfs.Open(dir, rev)
+	switch {
+	case errors.Is(err, gitfs.ErrNotRepository):
+		return nil, "", hint.Wrap(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")
+	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
+		return nil, "", hint.Wrap(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
+			"commit the policy first, or compare with --base-dir DIR")
+	case errors.Is(err, gitfs.ErrUnknownRevision):
+		return nil, "", hint.Wrap(fmt.Errorf("unknown git revision %q", rev),
+			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")
+	case err != nil:
+		return nil, "", err
+	}
+	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
+		return nil, tree.Display, nil
+	}
+	return LoadFS(tree, tree.Display, opts), "", nil
 }

@@ -139,7 +139,11 @@ func dumpResolved(p *policy.Policy) string {
 		}
 	}
 	for _, pub := range p.Publishers {
-		fmt.Fprintf(&b, "publisher %s keys=%v recipients=%d flox=%v private=%s\n", pub.Label, pub.Keys, len(pub.Recipients), pub.Flox, pub.PrivateKeyPath)
+		dir := ""
+		if pub.PrivateKeyDir != "" {
+			dir = " dir=" + pub.PrivateKeyDir
+		}
+		fmt.Fprintf(&b, "publisher %s keys=%v recipients=%d flox=%v private=%s%s\n", pub.Label, pub.Keys, len(pub.Recipients), pub.Flox, pub.PrivateKeyPath, dir)
 		if pub.DefaultKey != "" {
 			fmt.Fprintf(&b, "  default key %s\n", pub.DefaultKey)
 		}

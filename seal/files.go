@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
@@ -122,13 +123,14 @@ type Identities struct {
 	IDs  []age.Identity
 }
 
+// MaxIdentityFileSize caps an identity file: an age identity or SSH
+// private key is a few KiB at most.
+const MaxIdentityFileSize = 1 << 20
+
 // ReadIdentities reads an age identity file or SSH private key
 // (ParseIdentities; passphrase unlocks an encrypted SSH key).
 func ReadIdentities(path string, passphrase func() ([]byte, error)) (*Identities, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 1<<20 {
-		return nil, fmt.Errorf("identity file %s is larger than 1 MiB; it is not an identity", path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxIdentityFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("identity file: %w", &secretfile.PathError{Path: path, Err: err})
 	}
@@ -145,7 +147,7 @@ func ReadIdentities(path string, passphrase func() ([]byte, error)) (*Identities
 // ids and makes sure it holds the key whose public key the policy commits
 // to.
 func OpenKey(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
-	f, err := os.Open(filepath.Join(dir, k.SealedFile))
+	f, err := OpenFile(filepath.Join(dir, k.SealedFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, hint.Wrap(fmt.Errorf("key %s is not sealed: %s does not exist", k.Label, k.SealedFile),
 			"someone who holds the private key runs \"keyform seal %s\" and commits %s", k.Label, k.SealedFile)
@@ -178,11 +180,13 @@ func OpenKey(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error
 
 // ResealSecret gets k's secret to seal it again: from its sealed file
 // under dir with ids (when not nil), else from its private_key_path on
-// this machine.
+// this machine, which is the only source for a key never sealed.
 func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, error) {
 	var errs []string
+	_, err := os.Stat(filepath.Join(dir, k.SealedFile))
+	sealed := err == nil
 	if ids != nil {
-		if _, err := os.Stat(filepath.Join(dir, k.SealedFile)); err == nil {
+		if sealed {
 			sk, err := OpenKey(dir, k, ids)
 			if err == nil {
 				return sk, nil
@@ -199,10 +203,48 @@ func ResealSecret(dir string, k *policy.Key, ids *Identities) (*keys.SecretKey, 
 	if at == "" {
 		at = "-"
 	}
+	if !sealed {
+		return nil, hint.Wrap(fmt.Errorf("cannot seal %s: it was never sealed, so only its private key can be, and there is none at %s", k.Label, at),
+			"run \"keyform seal %s --secret FILE\" where the private key is", k.Label)
+	}
 	if len(errs) > 0 {
 		return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: %s", k.Label, strings.Join(errs, "; ")),
 			"use an identity that %s lists, or run reseal where the private key is at %s", RecordPath(k.SealedFile), at)
 	}
 	return nil, hint.Wrap(fmt.Errorf("cannot reseal %s: no --identity given and no private key at %s", k.Label, at),
 		"pass --identity with your age identity or SSH private key, if %s lists you", RecordPath(k.SealedFile))
+}
+
+// Reseal is what "keyform reseal" does to one key.
+type Reseal struct {
+	*Status
+	// Sealed is the key sealed anew in memory, for a Stale or Missing key
+	// when not only checking.
+	Sealed *Sealed
+	// Err says why a Stale or Missing key cannot be sealed anew.
+	Err error
+}
+
+// PlanReseal compares the sealed files of ks under dir (the policy
+// directory) with p and, unless only checking, seals each Stale or Missing
+// key anew in memory, with the secret ResealSecret finds (ids may be nil):
+// nothing is written, so that the caller can refuse to write anything
+// unless every key can be resealed.
+func PlanReseal(dir string, p *policy.Policy, ks []*policy.Key, ids *Identities, check bool) ([]Reseal, error) {
+	rs := make([]Reseal, 0, len(ks))
+	for _, k := range ks {
+		st, err := Check(os.DirFS(dir), p, k)
+		if err != nil {
+			return nil, err
+		}
+		r := Reseal{Status: st}
+		if !check && (st.State == Stale || st.State == Missing) {
+			var sk *keys.SecretKey
+			if sk, r.Err = ResealSecret(dir, k, ids); r.Err == nil {
+				r.Sealed, r.Err = Prepare(st, sk)
+			}
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }

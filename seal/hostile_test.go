@@ -68,3 +68,51 @@ func TestHostileSealedFiles(t *testing.T) {
 		t.Errorf("a missing sealed file: %v, want fs.ErrNotExist", err)
 	}
 }
+
+// unseal, reseal and publisher setup read the sealed file, the identity
+// file and the secret key file through the same limits: a named pipe or
+// /dev/zero given for any of them is refused at once.
+func TestHostileKeyFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no named pipes or /dev/zero")
+	}
+	p, _ := testPolicy(t)
+	k := p.Keys[0]
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, filepath.Dir(k.SealedFile)), 0o755)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(fifo, filepath.Join(dir, k.SealedFile)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 4)
+	go func() {
+		_, err := OpenKey(dir, k, &Identities{Path: "id"})
+		done <- err
+	}()
+	go func() {
+		_, err := ReadIdentities(fifo, nil)
+		done <- err
+	}()
+	go func() {
+		_, err := ReadIdentities("/dev/zero", nil)
+		done <- err
+	}()
+	go func() {
+		_, err := ReadSecret(k, fifo)
+		done <- err
+	}()
+	for range 4 {
+		select {
+		case err := <-done:
+			var nr *safefile.NotRegularError
+			if !errors.As(err, &nr) {
+				t.Errorf("error %v, want a refusal of a file that is not regular", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("reading a named pipe as a key or identity file hangs")
+		}
+	}
+}

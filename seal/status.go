@@ -43,6 +43,11 @@ type Status struct {
 	Added, Removed []Entry
 	// Reasons explain a Stale state, one short phrase each.
 	Reasons []string
+	// Modified reports that the sealed file is not the one its record was
+	// written for (their SHA-256 differ): it was replaced or edited
+	// outside "keyform seal", perhaps by someone who sealed another key to
+	// other recipients. plan calls it a danger.
+	Modified bool
 }
 
 // LostAccess lists the publishers that could decrypt the sealed key but
@@ -121,6 +126,7 @@ func Check(fsys fs.FS, p *policy.Policy, k *policy.Key) (*Status, error) {
 			st.Reasons = append(st.Reasons, reasonRecipients)
 		}
 		if haveSealed && r.SHA256 != Hash(sealed) {
+			st.Modified = true
 			st.Reasons = append(st.Reasons, fmt.Sprintf("%s changed since its record was written", filepath.FromSlash(sealedName)))
 		}
 		if r.Key != k.Label {

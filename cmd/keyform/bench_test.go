@@ -161,22 +161,32 @@ func BenchmarkPlan(b *testing.B) {
 
 // BenchmarkApply runs "keyform apply --dry-run" for a nixconf target of
 // examples/fleet on generated nix.conf files with an include (see
-// synthetic.NixConfFiles): read, parse, patch, evaluate, diff. Exit status 1
-// says the file would change.
+// synthetic.NixConfFiles): read, parse, patch, evaluate, have the nix on PATH
+// load the result and compare, diff. Exit status 1 says the file would
+// change. The no-nix-check variants skip nix: the time apply took before
+// it had the check.
 func BenchmarkApply(b *testing.B) {
 	benchEnv(b)
 	for _, size := range []int{100 << 10, 1 << 20, 10 << 20} {
-		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) {
-			dir := benchPolicy(b, benchSizes[0])
-			confDir := b.TempDir()
-			if err := synthetic.WriteFiles(confDir, synthetic.NixConfFiles(size, 1)); err != nil {
-				b.Fatal(err)
+		for _, check := range []bool{true, false} {
+			name := fmt.Sprintf("size=%dKiB", size>>10)
+			args := []string{"apply", "nixconf.ci_runners", "--dry-run"}
+			if !check {
+				name += "/no-nix-check"
+				args = append(args, "--no-nix-check")
 			}
-			conf := filepath.Join(confDir, "nix.conf")
-			b.ReportAllocs()
-			for b.Loop() {
-				runCmdExit(b, 1, dir, "apply", "nixconf.ci_runners", "--file", conf, "--dry-run")
-			}
-		})
+			b.Run(name, func(b *testing.B) {
+				dir := benchPolicy(b, benchSizes[0])
+				confDir := b.TempDir()
+				if err := synthetic.WriteFiles(confDir, synthetic.NixConfFiles(size, 1)); err != nil {
+					b.Fatal(err)
+				}
+				args := append(args, "--file", filepath.Join(confDir, "nix.conf"))
+				b.ReportAllocs()
+				for b.Loop() {
+					runCmdExit(b, 1, dir, args...)
+				}
+			})
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
 // This file is how the commands that read binary caches (audit, resign,
@@ -23,11 +22,6 @@ import (
 // the paths list HTTP caches need, credentials (from the netrc file, never
 // printed: store URLs are shown through binarycache.Redact), and running
 // audits with a progress line. docs/audit.md is the contract.
-
-// cacheOptions loads the policy for commands that read caches: expiry is
-// not judged (a rotation is how an expiring key is fixed) and pending keys
-// are allowed (audits ignore them).
-var cacheOptions = schema.Options{AllowPending: true, SkipExpiry: true}
 
 // cacheFlags are the flags of every command that audits caches.
 type cacheFlags struct {
@@ -38,15 +32,21 @@ type cacheFlags struct {
 func (c *cacheFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", "", "binary cache `URL` to read instead of the catalog's substituters (file:///dir, https://...)")
 	fs.StringVar(&c.paths, "paths", "", "`file` listing the store paths to look up in an HTTP cache (- for standard input)")
-	fs.Func("jobs", "`N` narinfos read and checked at once (default: one per core for file://, 25 for HTTP)", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+	jobsFlag(fs, &c.jobs, "read and check `N` narinfos at once (default: one per core for file://, 25 for HTTP)")
+	fs.StringVar(&c.netrc, "netrc-file", "", "netrc `file` with HTTP credentials (default: Nix's netrc-file)")
+}
+
+// jobsFlag declares --jobs N, which must be at least 1; unset leaves *n
+// 0, the default.
+func jobsFlag(fs *flag.FlagSet, n *int, usage string) {
+	fs.Func("jobs", usage, func(v string) error {
+		j, err := strconv.Atoi(v)
+		if err != nil || j < 1 {
 			return fmt.Errorf("%q is not a number of at least 1", v)
 		}
-		c.jobs = n
+		*n = j
 		return nil
 	})
-	fs.StringVar(&c.netrc, "netrc-file", "", "netrc `file` with HTTP credentials (default: Nix's netrc-file)")
 }
 
 // auditJob is one audit: a catalog's cache at one store URL.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"crypto/rand"
+
+	"github.com/keyform/keyform/internal/redact"
 )
 
 // This file is the command-line framework: the env every command runs
@@ -38,6 +41,9 @@ type env struct {
 	now func() time.Time
 	// sys is what apply asks of the machine.
 	sys system
+	// colour says whether diagnostics on stderr may be coloured: it is a
+	// terminal (decided before run wraps stderr).
+	colour bool
 }
 
 // system is the machine apply runs on. The test binary replaces it from
@@ -135,16 +141,29 @@ const globalUsage = `keyform manages Nix binary-cache trust as a reviewed policy
 Usage:
   keyform [-C DIR] COMMAND [ARGS]
 
-Global flags:
-  -C DIR     run as if keyform was started in DIR (the policy directory)
-  -h, --help show help; "keyform COMMAND --help" shows a command's help
+Global flags, before or after the command:
+  -C, --chdir DIR  run as if keyform was started in DIR (the policy directory)
+  -h, --help       show help; "keyform COMMAND --help" shows a command's help
+  --version        print keyform's version
+
+Flags take one dash or two (--dry-run, -dry-run), as in Go programs.
 
 Commands:
 `
 
-// run runs the command line args and returns the exit status.
+// run runs the command line args and returns the exit status. Everything
+// the command prints goes through redact's Writer, the last safety net
+// that keeps a secret key out of any output (report.go), and is flushed on
+// every way out.
 func run(args []string, e *env) int {
 	e = e.withDefaults()
+	e.colour = useColor(e.stderr)
+	stdout, stderr := redact.NewWriter(e.stdout), redact.NewWriter(e.stderr)
+	e.stdout, e.stderr = stdout, stderr
+	defer func() {
+		stdout.Flush()
+		stderr.Flush()
+	}()
 	return e.exit(runArgs(args, e, commandTable()))
 }
 
@@ -182,7 +201,7 @@ func runArgs(args []string, e *env, cmds []*command) error {
 		return nil
 	}
 	if err != nil {
-		return usageError{fmt.Sprintf("%s: %s", c.name, err)}
+		return usageError{fmt.Sprintf("%s: %s", c.name, longFlag.ReplaceAllString(err.Error(), "$1--$2"))}
 	}
 	for _, d := range dirs {
 		if err := e.chdir(d); err != nil {
@@ -191,6 +210,10 @@ func runArgs(args []string, e *env, cmds []*command) error {
 	}
 	return runc(e, pos)
 }
+
+// longFlag finds the long flag names in the flag package's errors, which
+// it writes with one dash ("flag needs an argument: -file").
+var longFlag = regexp.MustCompile(`(\s)-([a-z][a-z0-9-]+)`)
 
 // globalFlags handles the flags before the command: -C DIR, --help and
 // --version (done reports that the latter two did all there was to do).
@@ -303,13 +326,30 @@ func printCommandUsage(w io.Writer, c *command) {
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	c.setup(fs)
-	hasFlags := false
-	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-	if hasFlags {
-		fmt.Fprintf(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+	var flags []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
+	if len(flags) == 0 {
+		return
 	}
+	// flag.PrintDefaults writes -dry-run; keyform's synopses and docs
+	// write --dry-run (and -o for one letter).
+	fmt.Fprintf(w, "\nFlags:\n")
+	tw := newTable(w)
+	for _, f := range flags {
+		arg, usage := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
+		if arg != "" {
+			name += " " + strings.ToUpper(arg)
+		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+	}
+	tw.Flush()
 }
 
 func newTable(w io.Writer) *tabwriter.Writer {

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -13,45 +14,62 @@ import (
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
 func applyCommand() *command {
 	return &command{
 		name:  "apply",
-		args:  "TARGET [--file PATH] [--dry-run] [--backup] [--restart]",
+		args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
 		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
 		long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
 trusts the target's active keys and none of the policy's retired keys, and uses
 the substituters of its catalogs. Nothing else in the file changes: missing
-keys are appended to keyform's block ("# Managed by keyform (target ...)"),
-or to your last extra-trusted-public-keys line, or to a new block at the end;
-retired keys are removed wherever they are. Keys the policy does not name
-are never removed.
+keys and substituters go only into keyform's block ("# Managed by keyform
+(target ...)", added at the end of the file, and moved to the end when a later
+line would wipe it), never into your own lines; retired keys are removed
+wherever they are, and an extra-trusted-public-keys line that held nothing
+else is deleted. Keys the policy does not name are never removed.
 
-The file is replaced atomically (same directory, fsync, rename) with its mode,
-owner and group, under a lock (PATH.keyform.lock) so that concurrent applies
-take turns. keyform refuses a file that is a symlink into the Nix store
-(NixOS and nix-darwin generate it: use a nixos or darwin target), that is not
-a regular file, or that Nix would reject.
+Before writing, apply has the Nix installed on the machine load the result:
+"nix show-config" ("nix config show" on a Nix that has dropped the old name)
+with NIX_CONF_DIR set to a private copy, no user configuration and no
+NIX_CONFIG. If that Nix rejects it, or reads other trusted-public-keys or
+substituters than keyform computed, nothing is written and apply exits 2 with
+Nix's message and the line, saying whether the current file is rejected the
+same way. A nix not on PATH is looked for in /nix/var/nix/profiles/default/bin
+(sudo's PATH usually lacks it); without any, apply says the result was checked
+by keyform's parser only. --no-nix-check skips the check.
 
---dry-run prints the diff and exits 1 if the file would change, 0 if not.
-After a change, apply prints the command that makes the Nix daemon read the
-file again; --restart runs it.`,
+A file that already gives the target its trust is left alone, needing no write
+access (exit 0, "no change"). Otherwise it is replaced atomically (same
+directory, fsync, rename) with its mode, owner and group, under a lock on its
+directory (flock; no lock file is created) so that concurrent applies take
+turns. A file that does not exist is an error unless --create is given.
+keyform refuses a file that is a symlink into the Nix store (NixOS and
+nix-darwin generate it: use a nixos or darwin target), that is not a regular
+file, that it cannot replace (it says why: permissions, a read-only file
+system, chattr +i), or that Nix would reject.
+
+--dry-run runs the same checks, prints the diff and the Nix check's result, and
+exits 1 if the file would change, 0 if not. After a change, apply prints the
+command that makes the Nix daemon read the file again; --restart runs it.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o applyOpts
 			fs.StringVar(&o.file, "file", "", "patch `path` instead of the target's path")
+			fs.BoolVar(&o.create, "create", false, "create the file (and its directory) if it does not exist")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "print the diff; exit 1 if the file would change")
 			fs.BoolVar(&o.backup, "backup", false, "keep the previous file as PATH.bak")
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
+			fs.BoolVar(&o.noNixCheck, "no-nix-check", false, "do not have the installed nix load the result before writing it")
 			return func(e *env, args []string) error { return runApply(e, o, args) }
 		},
 	}
 }
 
 type applyOpts struct {
-	file                    string
-	dryRun, backup, restart bool
+	file                            string
+	create, dryRun, backup, restart bool
+	noNixCheck                      bool
 }
 
 // host describes this machine to nixconf, through env's test seams.
@@ -66,16 +84,17 @@ func runApply(e *env, o applyOpts, args []string) error {
 	if len(args) != 1 {
 		return usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	t, err := findTarget(p, args[0])
+	t, err := p.FindTarget(args[0])
 	if err != nil {
 		return err
 	}
+	warnExpired(e, t.Keys...)
 	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", rolloutHint(t))
+		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", t.RolloutHint())
 	}
 	if err := checkPublicKeys(t); err != nil {
 		return err
@@ -87,35 +106,52 @@ func runApply(e *env, o applyOpts, args []string) error {
 	h := host(e)
 	real, err := h.CheckConfFile(path)
 	if err != nil {
-		return err
+		return applyError(err, o, args[0])
 	}
 	if real != path {
 		e.printf("%s is a symlink to %s; editing %s", path, real, real)
 	}
-	c, err := h.OpenConf(path, real, !o.dryRun)
+	c, err := h.OpenConf(path, real)
 	if err != nil {
-		return err
+		return applyError(err, o, args[0])
 	}
 	defer c.Close()
-	plan, err := nixconf.PlanApply(c, wantOf(t), os.ReadFile)
+	if !c.Exists && !o.create {
+		return withHint(fmt.Errorf("%s does not exist", path), "check the target's path (or --file); to start a new file there, add --create")
+	}
+	// Whether anything needs writing is decided before the lock, which
+	// needs write access: a file already right is fine on a read-only
+	// system.
+	want := wantOf(t)
+	plan, check, dryDiff, err := planApply(e, h, c, want, o)
 	if err != nil {
 		return err
 	}
-	if err := printPlanProblems(e, plan); err != nil {
-		return err
+	if plan.Changed() && !o.dryRun {
+		changed, err := c.Lock()
+		if err != nil {
+			return applyError(err, o, args[0])
+		}
+		if changed {
+			// Another apply (or an editor) wrote the file meanwhile.
+			if plan, check, _, err = planApply(e, h, c, want, o); err != nil {
+				return err
+			}
+		}
 	}
+	printPlanNotes(e, plan, check, o)
 	if !plan.Changed() {
 		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
 		return nil
 	}
 	if o.dryRun {
-		e.stdout.Write(diff.Diff(path, plan.Old, path+" (keyform apply)", plan.New))
+		e.stdout.Write(dryDiff)
 		return errDiffers
 	}
 	time.Sleep(e.sys.applyPause)
 	backup, err := c.Write(plan.New, o.backup)
 	if err != nil {
-		return err
+		return applyError(err, o, args[0])
 	}
 	io.WriteString(e.stdout, plan.Report())
 	if backup != "" {
@@ -128,9 +164,15 @@ func runApply(e *env, o applyOpts, args []string) error {
 	return r.Advise(e.stdout, o.restart)
 }
 
-// printPlanProblems prints why apply refuses the plan (and fails), or the
-// notes and warnings it writes anyway.
-func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
+// planApply plans the patch and, unless --no-nix-check, has the machine's
+// nix check the result (check is nil when skipped). A refused plan or a
+// failed check is an error, already explained. In a dry run it also
+// returns the diff of a change, made while nix runs.
+func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
+	plan, err := nixconf.PlanApply(c, want, nixconf.ReadFile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if plan.Refused() {
 		for _, c := range plan.Change.Conflicts {
 			e.printf("%s", c)
@@ -139,8 +181,54 @@ func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
 			}
 		}
 		e.printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
-		return errInvalid
+		return nil, nil, nil, errInvalid
 	}
+	diffc := make(chan []byte, 1)
+	if o.dryRun && plan.Changed() {
+		go func() { diffc <- diff.Diff(plan.Path, plan.Old, plan.Path+" (keyform apply)", plan.New) }()
+	} else {
+		diffc <- nil
+	}
+	var check *nixconf.NixCheck
+	if !o.noNixCheck {
+		check, err = h.CheckWithNix(plan)
+	}
+	d := <-diffc
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return plan, check, d, nil
+}
+
+// applyError explains a file apply cannot read, lock or replace; a
+// permission error suggests the same command with sudo.
+func applyError(err error, o applyOpts, target string) error {
+	var ae *nixconf.AccessError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	if !ae.NeedsRoot {
+		return withHint(ae, "%s", ae.Hint)
+	}
+	cmd := []string{"sudo", "keyform", "apply", target}
+	if o.file != "" {
+		cmd = append(cmd, "--file", o.file)
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{o.create, "--create"}, {o.backup, "--backup"}, {o.restart, "--restart"}, {o.noNixCheck, "--no-nix-check"}} {
+		if f.set {
+			cmd = append(cmd, f.name)
+		}
+	}
+	return withHint(ae, "run it as root: %s", strings.Join(cmd, " "))
+}
+
+// printPlanNotes prints the notes and warnings of a plan apply writes
+// anyway, and what the Nix check found: always when no nix could check, in
+// a dry run also when it did.
+func printPlanNotes(e *env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck, o applyOpts) {
 	for _, n := range plan.Change.Notes {
 		e.notef("%s", n)
 	}
@@ -150,7 +238,13 @@ func printPlanProblems(e *env, plan *nixconf.ApplyPlan) error {
 			e.hintf("%s", w.Hint)
 		}
 	}
-	return nil
+	switch {
+	case check == nil:
+	case !check.Ran():
+		e.notef("%s", check.Summary(plan.Path))
+	case o.dryRun:
+		e.printf("%s", check.Summary(plan.Path))
+	}
 }
 
 // wantOf is what the target needs from a nix.conf, with the policy's

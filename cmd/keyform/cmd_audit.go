@@ -38,7 +38,7 @@ not covered or a signature is invalid; 2 an error or a malformed narinfo.`,
 			var o auditOpts
 			o.cache.register(fs)
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
-			fs.IntVar(&o.examples, "examples", audit.DefaultExamples, "`N` paths listed per problem")
+			fs.IntVar(&o.examples, "examples", audit.DefaultExamples, "list `N` paths per problem")
 			fs.BoolVar(&o.record, "record", false, "write the counts to audit/CATALOG.json in the policy directory")
 			return func(e *env, args []string) error { return runAudit(e, o, args) }
 		},
@@ -60,13 +60,16 @@ func runAudit(e *env, o auditOpts, args []string) error {
 	if o.examples < 0 {
 		return usagef("audit: --examples must not be negative")
 	}
-	p, err := loadPolicy(e, cacheOptions)
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
 	catalogs, err := selectCatalogs(e, p, args, o.cache.store)
 	if err != nil {
 		return err
+	}
+	for _, c := range catalogs {
+		warnExpired(e, audit.KeysOf(p, c)...)
 	}
 	jobs, err := auditJobs(p, catalogs, o.cache.store)
 	if err != nil {

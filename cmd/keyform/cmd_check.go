@@ -3,8 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/diff"
 
@@ -44,39 +42,24 @@ func runCheck(e *env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	stale, err := outdir.Stale(e.dir, outDir, all)
+	drift, err := outdir.Drift(e.dir, outDir, all)
 	if err != nil {
 		return err
 	}
-	entries, err := outdir.Compare(e.dir, all)
-	if err != nil {
-		return err
-	}
-	bad := 0
-	for _, f := range entries {
+	hint := `run "keyform render"`
+	for _, f := range drift {
 		switch f.Status {
 		case outdir.Created:
-			bad++
 			e.stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
-		case outdir.Updated, outdir.Foreign:
-			bad++
+		case outdir.StaleFile:
+			hint = `run "keyform render --prune"`
+			e.stdout.Write(diff.Diff(f.Path+" (stale)", f.Old, f.Path+" (no target renders it)", nil))
+		default:
 			e.stdout.Write(diff.Diff(f.Path+" (on disk)", f.Old, f.Path+" (rendered)", f.Content))
 		}
 	}
-	for _, s := range stale {
-		old, err := os.ReadFile(e.path(filepath.FromSlash(s)))
-		if err != nil {
-			return err
-		}
-		bad++
-		e.stdout.Write(diff.Diff(s+" (stale)", old, s+" (no target renders it)", nil))
-	}
-	if bad > 0 {
-		hint := `run "keyform render"`
-		if len(stale) > 0 {
-			hint = `run "keyform render --prune"`
-		}
-		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(bad, "generated file is", "generated files are"), outDir), "%s", hint))
+	if len(drift) > 0 {
+		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(len(drift), "generated file is", "generated files are"), outDir), "%s", hint))
 	}
 	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(all), "generated file is", "generated files are"), outDir)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -17,14 +18,14 @@ import (
 func fmtCommand() *command {
 	return &command{
 		name:  "fmt",
-		args:  "[-check] [-diff] [FILE...]",
+		args:  "[--check] [--diff] [FILE...]",
 		short: "rewrite policy files in canonical HCL style",
 		long: `Formats every *.hcl file of the policy directory (or the named files) the way
 hclwrite does, and prints the names of the files it changed. Files that do
 not parse are reported and left alone.
 
-With -check, nothing is written; exit status 1 if any file would change.
-With -diff, the changes are printed as unified diffs.`,
+With --check, nothing is written; exit status 1 if any file would change.
+With --diff, the changes are printed as unified diffs.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			check := fs.Bool("check", false, "do not write; exit 1 if any file is not formatted")
 			showDiff := fs.Bool("diff", false, "print a unified diff of the changes")
@@ -42,19 +43,23 @@ func runFmt(e *env, check, showDiff bool, args []string) error {
 			return err
 		}
 		if len(files) == 0 {
-			return withHint(fmt.Errorf("no *.hcl files in the policy directory"), "run keyform init, or pass -C DIR")
+			dir, err := filepath.Abs(e.path("."))
+			if err != nil {
+				return err
+			}
+			return withHint(fmt.Errorf("no *.hcl files in %s", dir), "run keyform init, or pass -C DIR")
 		}
 	}
 	sort.Strings(files)
 	invalid, changed := false, false
 	for _, name := range files {
-		src, err := os.ReadFile(e.path(name))
+		src, err := schema.ReadFile(e.path(name))
 		if err != nil {
 			return err
 		}
 		out, res := schema.Format(src, name)
 		if res != nil {
-			res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+			res.WriteDiagnostics(e.stderr, 0, e.colour)
 			invalid = true
 			continue
 		}

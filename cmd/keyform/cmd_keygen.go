@@ -54,7 +54,7 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 		}
 		return keygenStandalone(e, o)
 	}
-	p, err := loadPolicy(e, schema.Options{AllowPending: true})
+	p, err := loadPolicy(e, schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored})
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 		}
 	}
 	for _, label := range args {
-		k, err := findKey(p, label)
+		k, err := p.FindKey(label)
 		if err != nil {
 			return err
 		}
@@ -79,6 +79,7 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 			todo = append(todo, k)
 		}
 	}
+	warnExpired(e, todo...)
 	// Check everything before writing anything, so a refusal leaves no
 	// half-generated set behind.
 	for _, k := range todo {

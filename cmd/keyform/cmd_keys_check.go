@@ -4,44 +4,54 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
-
-	"github.com/keyform/keyform/schema"
 )
 
 func keysCheckCommand() *command {
 	return &command{
 		name:  "keys check",
-		args:  "KEY [--secret FILE]",
+		args:  "KEY [--publisher NAME | --secret FILE]",
 		short: "prove that a private key file matches the key's committed public key",
-		long: `Reads the private key of KEY from its private_key_path (or --secret FILE),
-signs a random message with it and verifies the signature with the public key
-in the policy. Exit status 0: it matches; 1: it is another key; 2: it cannot
-be read or checked. The secret is never printed.
+		long: `Reads the private key of KEY from where it is installed (as unseal installs
+it: where publisher NAME keeps it, or without --publisher the path every
+publisher of KEY uses, else the key's private_key_path), or from --secret
+FILE, signs a random message with it and verifies the signature with the
+public key in the policy. Exit status 0: it matches; 1: it is another key;
+2: it cannot be read or checked. The secret is never printed.
 
 It also warns when the file is readable by group or others, and refuses a
 file inside the policy's git work tree, where it could be committed.`,
 		setup: func(fs *flag.FlagSet) runFunc {
-			secret := fs.String("secret", "", "read the private key from `FILE` instead of the key's private_key_path")
-			return func(e *env, args []string) error { return runKeysCheck(e, *secret, args) }
+			var o keysCheckOpts
+			fs.StringVar(&o.publisher, "publisher", "", "check the file publisher `NAME` keeps the key in")
+			fs.StringVar(&o.secret, "secret", "", "read the private key from `FILE` instead")
+			return func(e *env, args []string) error { return runKeysCheck(e, o, args) }
 		},
 	}
 }
 
-func runKeysCheck(e *env, secret string, args []string) error {
-	if len(args) != 1 {
+type keysCheckOpts struct{ publisher, secret string }
+
+func runKeysCheck(e *env, o keysCheckOpts, args []string) error {
+	switch {
+	case len(args) != 1:
 		return usagef("keys check takes one KEY")
+	case o.publisher != "" && o.secret != "":
+		return usagef("keys check: --publisher and --secret exclude each other")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	k, err := generatedKey(p, args[0])
+	k, err := p.FindGeneratedKey(args[0])
 	if err != nil {
 		return err
 	}
-	path := secret
+	warnExpired(e, k)
+	path := o.secret
 	if path == "" {
-		path = k.PrivateKeyPath
+		if path, err = p.KeyPathFor(k, o.publisher); err != nil {
+			return err
+		}
 	}
 	if path == "" {
 		return withHint(fmt.Errorf("key %s has no private_key_path", k.Label),

@@ -16,8 +16,9 @@ func keysListCommand() *command {
 		short: "list keys, their state, fingerprint and the targets that trust them",
 		long: `Lists every declared key: label, Nix key name, state, catalog, the
 fingerprint of its public key (SHA256 of the key bytes) and the targets that
-trust it. Keys still waiting for keygen show "pending". --json prints the
-same as a JSON array for scripts.`,
+trust it. The state is active, retired, pending (waiting for keygen) or
+expired (active past its expires date: still trusted, rotate it). --json
+prints the same as a JSON array for scripts.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
@@ -42,7 +43,7 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	if len(args) > 0 {
 		return usagef("keys list takes no arguments")
 	}
-	p, err := loadPolicy(e, schema.Options{AllowPending: true})
+	p, err := loadPolicy(e, schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored})
 	if err != nil {
 		return err
 	}
@@ -50,14 +51,11 @@ func runKeysList(e *env, asJSON bool, args []string) error {
 	infos := make([]keyInfo, 0, len(p.Keys))
 	for _, k := range p.Keys {
 		info := keyInfo{
-			Label: k.Label, Name: k.Name, State: string(k.State), Catalog: k.Catalog,
+			Label: k.Label, Name: k.Name, State: k.Status(e.now()), Catalog: k.Catalog,
 			PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, TrustedBy: trustedBy[k],
 		}
 		if info.TrustedBy == nil {
 			info.TrustedBy = []string{}
-		}
-		if k.Pending() {
-			info.State = "pending"
 		}
 		if !k.Expires.IsZero() {
 			info.Expires = k.Expires.Format("2006-01-02")

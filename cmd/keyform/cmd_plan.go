@@ -2,15 +2,13 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 
-	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -74,13 +72,7 @@ func runPlan(e *env, o planOpts, args []string) error {
 	// every core, but each load also has a long single-threaded part. Its
 	// messages are printed after the head's, as if loaded in turn.
 	baseDone := make(chan baseLoad, 1)
-	go func() {
-		if o.baseDir != "" {
-			baseDone <- openBaseDir(e, o.baseDir)
-		} else {
-			baseDone <- openBaseRev(e, baseName)
-		}
-	}()
+	go func() { baseDone <- openBase(e, o, baseName) }()
 	head, err := loadPolicy(e, schema.Options{})
 	bl := <-baseDone
 	if err != nil {
@@ -101,15 +93,34 @@ func runPlan(e *env, o planOpts, args []string) error {
 	if _, err := e.stdout.Write(format(p)); err != nil {
 		return err
 	}
+	warnUnrendered(e, head)
 	if o.exitCode && p.Changed {
 		return errDiffers
 	}
 	return nil
 }
 
+// warnUnrendered warns when the generated files are not what the policy
+// renders, by the test "keyform check" makes (outdir.Drift): the change
+// under review would not reach machines as the plan shows.
+func warnUnrendered(e *env, p *policy.Policy) {
+	outDir, all, err := renderAll(e, p, "")
+	var drift []outdir.Entry
+	if err == nil {
+		drift, err = outdir.Drift(e.dir, outDir, all)
+	}
+	switch {
+	case err != nil:
+		e.warnf("cannot compare the generated files with the policy: %v", err)
+	case len(drift) > 0:
+		e.warnf("%s out of date under %s: machines get what is generated, not this plan", plural(len(drift), "generated file is", "generated files are"), outDir)
+		e.hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
+	}
+}
+
 // baseOptions loads a base policy leniently about time: a key that expired
 // since the base was merged must not stop the review of its fix.
-var baseOptions = schema.Options{SkipExpiry: true}
+var baseOptions = schema.Options{Expiry: schema.ExpiryIgnored}
 
 // baseLoad is a base policy loaded (or not) without printing anything, so
 // that it can load concurrently with the head; finish prints and decides.
@@ -119,6 +130,18 @@ type baseLoad struct {
 	// empty names the base when it has no policy files: everything is new.
 	empty string
 	err   error
+}
+
+func openBase(e *env, o planOpts, name string) (bl baseLoad) {
+	bl.name = name
+	if o.baseDir == "" {
+		bl.res, bl.empty, bl.err = schema.LoadRevision(e.path("."), name, loadOptions(e, baseOptions))
+	} else if fi, err := os.Stat(e.path(o.baseDir)); err != nil || !fi.IsDir() {
+		bl.err = withHint(fmt.Errorf("--base-dir %s is not a directory", o.baseDir), "give the directory of the policy to compare against")
+	} else {
+		bl.res = loadDir(e, o.baseDir, o.baseDir, baseOptions)
+	}
+	return bl
 }
 
 func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
@@ -132,41 +155,13 @@ func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
 	return loadBase(e, bl.res, bl.name)
 }
 
-// openBaseRev loads the policy directory as it was at a git revision.
-func openBaseRev(e *env, rev string) baseLoad {
-	tree, err := gitfs.Open(e.path("."), rev)
-	switch {
-	case errors.Is(err, gitfs.ErrNotRepository):
-		return baseLoad{err: withHint(err, "run keyform plan in the git work tree that holds the policy, or compare with --base-dir DIR")}
-	case errors.Is(err, gitfs.ErrUnknownRevision) && rev == "HEAD":
-		return baseLoad{err: withHint(errors.New("the repository has no commit yet, so there is no HEAD to compare against"),
-			"commit the policy first, or compare with --base-dir DIR")}
-	case errors.Is(err, gitfs.ErrUnknownRevision):
-		return baseLoad{err: withHint(fmt.Errorf("unknown git revision %q", rev),
-			"check the name (git branch -a); in CI fetch the base first (git fetch origin main; actions/checkout needs fetch-depth: 0)")}
-	case err != nil:
-		return baseLoad{err: err}
-	}
-	if names, _ := fs.Glob(tree, "*.hcl"); len(names) == 0 {
-		return baseLoad{empty: tree.Display}
-	}
-	return baseLoad{res: schema.LoadFS(tree, tree.Display, loadOptions(e, baseOptions)), name: rev}
-}
-
-func openBaseDir(e *env, dir string) baseLoad {
-	if fi, err := os.Stat(e.path(dir)); err != nil || !fi.IsDir() {
-		return baseLoad{err: withHint(fmt.Errorf("--base-dir %s is not a directory", dir), "give the directory of the policy to compare against")}
-	}
-	return baseLoad{res: loadDir(e, dir, dir, baseOptions), name: dir}
-}
-
 // loadBase reports a base that does not load; its warnings are not this
 // change's business and are not shown.
 func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
 	if !res.HasErrors() {
 		return res.Policy, nil
 	}
-	res.WriteErrors(e.stderr, 0, useColor(e.stderr))
+	res.WriteErrors(e.stderr, 0, e.colour)
 	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
 		"fix it there first, or compare against another revision with --base REV")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/keyform/keyform/render/flox"
-	"github.com/keyform/keyform/schema"
 )
 
 func publisherFloxCommand() *command {
@@ -29,14 +28,15 @@ func runPublisherFlox(e *env, asTOML bool, args []string) error {
 	if len(args) != 1 {
 		return usagef("publisher flox takes one publisher NAME")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	pub, err := findPublisher(p, args[0])
+	pub, err := p.FindPublisher(args[0])
 	if err != nil {
 		return err
 	}
+	warnExpired(e, p.KeysOf(pub)...)
 	if !pub.Flox {
 		return withHint(fmt.Errorf("publisher %s does not use Flox", pub.Label), "set flox = true in publisher %q", pub.Label)
 	}

@@ -47,7 +47,13 @@ func runRender(e *env, o renderOpts, args []string) error {
 	if o.stdout && (len(args) != 1 || o.prune || o.outDir != "") {
 		return usagef("render --stdout takes exactly one TARGET and no other flag")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	// render writes every machine's files: an expired key is a warning
+	// there, and only for the target it prints with --stdout.
+	opts := schema.Options{Expiry: schema.ExpiredIsWarning}
+	if o.stdout {
+		opts = involvedOptions
+	}
+	p, err := loadPolicy(e, opts)
 	if err != nil {
 		return err
 	}
@@ -62,6 +68,7 @@ func runRender(e *env, o renderOpts, args []string) error {
 		}
 	}
 	if o.stdout {
+		warnExpired(e, p.Target(args[0]).Keys...)
 		_, err := e.stdout.Write(selected[0].Content)
 		return err
 	}

@@ -3,10 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -17,14 +16,14 @@ func resealCommand() *command {
 		short: "re-encrypt sealed keys whose recipients differ from the policy",
 		long: `Compares every sealed key (or the named KEYs) with the policy: a key whose
 publishers or recipients changed is sealed again to exactly the policy's
-recipients, and a sealed key that no publisher recipient wants any more is
-deleted. Prints one line per key: current, resealed, removed, or missing
-(never sealed: run "keyform seal KEY").
+recipients, a sealed key that no publisher recipient wants any more is
+deleted, and a key never sealed is sealed. Prints one line per key:
+current, resealed, removed or sealed.
 
 The secret comes from decrypting the current sealed file with --identity
 (your age identity or SSH private key), or else from the key's
-private_key_path on this machine. Either way it must match the policy's
-public key.
+private_key_path on this machine (the only source for a key never sealed).
+Either way it must match the policy's public key.
 
 Removing a publisher or recipient does not take the key away: they could
 decrypt it before, and git history keeps the old sealed file. reseal warns;
@@ -47,39 +46,55 @@ type resealOpts struct {
 }
 
 func runReseal(e *env, o resealOpts, args []string) error {
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	r := &resealRun{e: e, check: o.check, named: len(args) > 0}
 	ks, err := resealKeys(p, args)
 	if err != nil {
 		return err
 	}
+	warnExpired(e, ks...)
+	var ids *seal.Identities
 	if o.identity != "" && !o.check {
-		if r.ids, err = readIdentities(e, o.identity); err != nil {
+		if ids, err = readIdentities(e, o.identity); err != nil {
 			return err
 		}
 	}
-	for _, k := range ks {
-		if err := r.consider(p, k); err != nil {
-			return err
+	plan, err := seal.PlanReseal(e.path("."), p, ks, ids, o.check)
+	if err != nil {
+		return err
+	}
+	var failed []error
+	outOfDate := false
+	for _, r := range plan {
+		switch k := r.Key; {
+		case r.State == seal.Unsealed && len(args) > 0:
+			fmt.Fprintf(e.stdout, "unsealed %s: no publisher has recipients for it\n", k.Label)
+		case r.State == seal.Unsealed:
+		case r.State == seal.Current:
+			fmt.Fprintf(e.stdout, "current %s\n", k.Label)
+		case r.Err != nil:
+			outOfDate, failed = true, append(failed, r.Err)
+		case o.check:
+			outOfDate = true
+			fmt.Fprintf(e.stdout, "%s %s: %s\n", r.State, k.Label, r.Change())
 		}
 	}
-	if n := len(r.failed); n > 0 {
+	if n := len(failed); n > 0 {
 		// Nothing is written unless every stale key can be resealed.
-		for _, err := range r.failed[:n-1] {
+		for _, err := range failed[:n-1] {
 			e.printError(err)
 		}
-		return r.failed[n-1]
+		return failed[n-1]
 	}
-	if o.check {
-		if r.outOfDate {
-			return errDiffers
-		}
+	switch {
+	case o.check && outOfDate:
+		return errDiffers
+	case o.check:
 		return nil
 	}
-	return r.write()
+	return writeReseal(e, plan)
 }
 
 // resealKeys returns the keys named on the command line, or else every
@@ -87,7 +102,7 @@ func runReseal(e *env, o resealOpts, args []string) error {
 func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
 	var ks []*policy.Key
 	for _, label := range labels {
-		k, err := generatedKey(p, label)
+		k, err := p.FindGeneratedKey(label)
 		if err != nil {
 			return nil, err
 		}
@@ -103,81 +118,31 @@ func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
 	return ks, nil
 }
 
-// resealRun is one reseal: what to write and remove, decided key by key
-// before anything is written.
-type resealRun struct {
-	e            *env
-	check, named bool
-	ids          *seal.Identities
-	todo         []*seal.Sealed
-	orphans      []*seal.Status
-	failed       []error
-	outOfDate    bool
-}
-
-// consider prints the state of k and, unless only checking, prepares what
-// brings it up to date.
-func (r *resealRun) consider(p *policy.Policy, k *policy.Key) error {
-	e := r.e
-	st, err := seal.Check(os.DirFS(e.path(".")), p, k)
-	if err != nil {
-		return err
-	}
-	switch st.State {
-	case seal.Unsealed:
-		if r.named {
-			fmt.Fprintf(e.stdout, "unsealed %s: no publisher has recipients for it\n", k.Label)
+// writeReseal writes the keys sealed anew, then removes the orphaned ones.
+func writeReseal(e *env, plan []seal.Reseal) error {
+	for _, r := range plan {
+		if r.Sealed == nil {
+			continue
 		}
-		return nil
-	case seal.Current:
-		fmt.Fprintf(e.stdout, "current %s\n", k.Label)
-		return nil
-	case seal.Missing:
-		r.outOfDate = true
-		fmt.Fprintf(e.stdout, "missing %s: never sealed; run: keyform seal %s\n", k.Label, k.Label)
-		return nil
-	}
-	r.outOfDate = true
-	switch {
-	case r.check:
-		verb := "stale"
-		if st.State == seal.Orphaned {
-			verb = "orphaned"
-		}
-		fmt.Fprintf(e.stdout, "%s %s: %s\n", verb, k.Label, st.Change())
-	case st.State == seal.Orphaned:
-		r.orphans = append(r.orphans, st)
-	default:
-		sk, err := seal.ResealSecret(e.path("."), k, r.ids)
-		var s *seal.Sealed
-		if err == nil {
-			s, err = seal.Prepare(st, sk)
-		}
-		if err != nil {
-			r.failed = append(r.failed, err)
-		} else {
-			r.todo = append(r.todo, s)
-		}
-	}
-	return nil
-}
-
-// write writes the resealed keys and removes the orphaned ones.
-func (r *resealRun) write() error {
-	e := r.e
-	for _, s := range r.todo {
-		if err := s.Write(e.path(".")); err != nil {
+		if err := r.Sealed.Write(e.path(".")); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "resealed %s: %s\n", s.Status.Key.Label, s.Status.Change())
-		warnRotation(e, s.Status)
+		if k := r.Key; r.State == seal.Missing {
+			fmt.Fprintf(e.stdout, "sealed %s to %s (%s): %s\n", k.Label, plural(len(r.Want), "recipient", "recipients"), strings.Join(seal.Publishers(r.Want), ", "), k.SealedFile)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "resealed %s: %s\n", r.Key.Label, r.Change())
+		warnRotation(e, r.Status)
 	}
-	for _, st := range r.orphans {
-		if err := seal.Remove(e.path("."), st.Key); err != nil {
+	for _, r := range plan {
+		if r.State != seal.Orphaned {
+			continue
+		}
+		if err := seal.Remove(e.path("."), r.Key); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "removed %s: no publisher recipients left\n", st.Key.Label)
-		warnRotation(e, st)
+		fmt.Fprintf(e.stdout, "removed %s: no publisher recipients left\n", r.Key.Label)
+		warnRotation(e, r.Status)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ else with --all.`,
 			fs.StringVar(&o.store, "store", "", "binary cache `URL` to sign (default: the catalog's only substituter)")
 			fs.StringVar(&o.secret, "secret", "", "secret key `file` (default: the key's private_key_path)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "count what would be signed and write nothing")
-			fs.IntVar(&o.jobs, "jobs", 0, "`N` narinfos handled at once (default: one per core)")
+			jobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
 			fs.StringVar(&o.paths, "paths", "", "`file` listing the store paths to sign, for the printed nix store sign command")
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
 			return func(e *env, args []string) error { return runResign(e, o, args) }
@@ -63,10 +63,7 @@ func runResign(e *env, o resignOpts, args []string) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("resign: unknown --format %q; use text or json", o.format)
 	}
-	if o.jobs < 0 {
-		return usagef("resign: --jobs must be at least 1")
-	}
-	p, err := loadPolicy(e, cacheOptions)
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
@@ -74,6 +71,7 @@ func runResign(e *env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnExpired(e, k)
 	store, err := resignStore(p, k, o.store)
 	if err != nil {
 		return err
@@ -106,7 +104,7 @@ func runResign(e *env, o resignOpts, args []string) error {
 
 // signingKey is KEY as resign needs it: generated and active.
 func signingKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k, err := generatedKey(p, label)
+	k, err := p.FindGeneratedKey(label)
 	if err != nil || k.State == policy.Active {
 		return k, err
 	}

@@ -49,7 +49,7 @@ func runRetire(e *env, f retireAuditFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := findKey(p, args[0])
+	k, err := p.FindKey(args[0])
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func runRetire(e *env, f retireAuditFlags, args []string) error {
 	}
 	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
 	warnCacheTTL(e, evidence)
-	e.nextf("review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
+	e.nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }
 

@@ -61,7 +61,7 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	old, err := findKey(p, args[0])
+	old, err := p.FindKey(args[0])
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func reportRotation(e *env, p *policy.Policy, old *policy.Key, nk schema.KeyBloc
 	for _, pub := range p.PublishersOf(old.Label) {
 		e.printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
 	}
-	e.nextf("review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
+	e.nextf("run \"keyform render\", review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
 }
 
 // successor works out the new key's block from the flags and the defaults

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -47,7 +46,7 @@ func runSeal(e *env, o sealOpts, args []string) error {
 	if o.secret != "" && len(args) > 1 {
 		return usagef("seal: --secret names one key's file; seal one KEY at a time with it")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
@@ -76,10 +75,11 @@ func runSeal(e *env, o sealOpts, args []string) error {
 // sealKey seals the key labelled label in memory, or returns nil when it
 // is current already.
 func sealKey(e *env, p *policy.Policy, label string, o sealOpts) (*seal.Sealed, error) {
-	k, err := generatedKey(p, label)
+	k, err := p.FindGeneratedKey(label)
 	if err != nil {
 		return nil, err
 	}
+	warnExpired(e, k)
 	st, err := seal.Check(os.DirFS(e.path(".")), p, k)
 	if err != nil {
 		return nil, err

@@ -6,31 +6,35 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
 
 func unsealCommand() *command {
 	return &command{
 		name:  "unseal",
-		args:  "KEY --identity FILE [--out ABSPATH] [--force]",
+		args:  "KEY --identity FILE [--publisher NAME | --out ABSPATH] [--force]",
 		short: "decrypt a sealed private key and install it with mode 0600",
 		long: `Decrypts the sealed private key of KEY (sealed_dir/KEY.age) with your age
 identity file or SSH private key, checks that it is the key whose public key
-the policy holds, and writes it to --out, or else the key's private_key_path:
-an absolute path outside the repository, mode 0600, parent directories 0700.
+the policy holds, and writes it where the publisher keeps it: for
+--publisher NAME, that publisher's path (private_key_path, or
+private_key_dir/NAME.key, else the key's private_key_path); without it, the
+path every publisher of KEY uses. --out installs it elsewhere. The path is
+absolute, outside the repository; the file is mode 0600, parent directories
+0700.
 
 An existing file is never replaced unless --force is given (then it is
 replaced atomically, still 0600). The secret is checked before anything is
 written, and only that one file ever holds it. A passphrase-protected SSH
 key is unlocked by asking on the terminal.
 
-To install every key of a publisher at the publisher's paths and configure
-Flox, use "keyform publisher setup NAME".`,
+To install every key of a publisher and configure Flox, use "keyform
+publisher setup NAME".`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o unsealOpts
 			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key to decrypt with")
-			fs.StringVar(&o.out, "out", "", "absolute `path` to install the key at (default: the key's private_key_path)")
+			fs.StringVar(&o.publisher, "publisher", "", "install at the path publisher `NAME` keeps the key at")
+			fs.StringVar(&o.out, "out", "", "absolute `path` to install the key at instead")
 			fs.BoolVar(&o.force, "force", false, "replace an existing file at the path")
 			return func(e *env, args []string) error { return runUnseal(e, o, args) }
 		},
@@ -38,36 +42,40 @@ Flox, use "keyform publisher setup NAME".`,
 }
 
 type unsealOpts struct {
-	identity, out string
-	force         bool
+	identity, publisher, out string
+	force                    bool
 }
 
 func runUnseal(e *env, o unsealOpts, args []string) error {
-	if len(args) != 1 {
-		return usagef("unseal takes one KEY")
-	}
-	if o.identity == "" {
-		return usagef("unseal needs --identity FILE: your age identity file or SSH private key")
-	}
-	p, err := loadPolicy(e, schema.Options{})
-	if err != nil {
-		return err
-	}
-	k, err := generatedKey(p, args[0])
-	if err != nil {
-		return err
-	}
-	out := o.out
 	switch {
-	case out == "" && k.PrivateKeyPath == "":
-		return withHint(fmt.Errorf("key %s has no private_key_path, so there is nowhere to install it", k.Label),
-			"pass --out /absolute/path, or set private_key_path on the key or its publisher (keyform publisher setup NAME uses the publisher's)")
-	case out == "":
-		out = k.PrivateKeyPath
-	case !filepath.IsAbs(out):
-		return usagef("unseal: --out %q must be an absolute path, so that nix and flox read the same file wherever they run", out)
+	case len(args) != 1:
+		return usagef("unseal takes one KEY")
+	case o.identity == "":
+		return usagef("unseal needs --identity FILE: your age identity file or SSH private key")
+	case o.out != "" && o.publisher != "":
+		return usagef("unseal: --out and --publisher exclude each other")
+	case o.out != "" && !filepath.IsAbs(o.out):
+		return usagef("unseal: --out %q must be an absolute path, so that nix and flox read the same file wherever they run", o.out)
 	}
-	out = filepath.Clean(out)
+	p, err := loadPolicy(e, involvedOptions)
+	if err != nil {
+		return err
+	}
+	k, err := p.FindGeneratedKey(args[0])
+	if err != nil {
+		return err
+	}
+	warnExpired(e, k)
+	out := filepath.Clean(o.out)
+	if o.out == "" {
+		if out, err = p.KeyPathFor(k, o.publisher); err != nil {
+			return err
+		}
+	}
+	if out == "" {
+		return withHint(fmt.Errorf("key %s has no private_key_path, so there is nowhere to install it", k.Label),
+			"pass --out /absolute/path, or set private_key_path on the key or private_key_dir on its publisher")
+	}
 	if err := checkOutside(e, out); err != nil {
 		return err
 	}

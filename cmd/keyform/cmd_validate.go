@@ -14,7 +14,16 @@ func validateCommand() *command {
 		long: `Loads every *.hcl file of the policy directory, resolves references and
 checks the rules (key names, public keys, paths, expiry). Prints each problem
 with its file, line and a source snippet. Exit status 0 when the policy is
-valid (warnings allowed), 2 when it is not.`,
+valid (warnings allowed), 2 when it is not.
+
+Expiry: once an active key's expires date has passed (at the end of that
+day, UTC), validate, check and plan fail, so that CI forces the rotation
+("keyform rotate KEY", then "keyform retire KEY"); expiry_warning_days
+before, they warn. Machines keep trusting the key until it is retired, so
+every other command keeps working: render warns, the commands that involve
+the key (apply, verify, render --stdout, seal, reseal, unseal, keys check,
+publisher setup and flox) warn about it, and those that do not say
+nothing. "keys list" shows the key as expired.`,
 		setup: func(*flag.FlagSet) runFunc { return runValidate },
 	}
 }

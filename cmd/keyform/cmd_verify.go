@@ -12,7 +12,6 @@ import (
 
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
 func verifyCommand() *command {
@@ -154,14 +153,15 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 	if n := countSet(o.config, o.configDir, o.user); n > 1 {
 		return usagef("verify takes one of --config, --config-dir and --user")
 	}
-	p, err := loadPolicy(e, schema.Options{})
+	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	t, err := findTarget(p, args[0])
+	t, err := p.FindTarget(args[0])
 	if err != nil {
 		return err
 	}
+	warnExpired(e, t.Keys...)
 	if o.configDir != "" {
 		return runVerifyFleet(e, o, t)
 	}
@@ -192,7 +192,7 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 
 // verifyHints says how to fix what a failed verify found.
 func verifyHints(e *env, t *policy.Target, r *verifyReport) {
-	e.hintf("%s", rolloutHint(t))
+	e.hintf("%s", t.RolloutHint())
 	if r.Daemon != nil && len(r.Daemon.IgnoredKeys)+len(r.Daemon.IgnoredSubstituters) > 0 {
 		e.hintf("what the daemon ignores belongs in the system's configuration (a nixconf, nixos or darwin target); trusted-users would also do, but makes the user root-equivalent for the store")
 	}

@@ -27,7 +27,7 @@ type retireAuditFlags struct {
 func (f *retireAuditFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.force, "force", false, "retire even when paths would be stranded or the cache cannot be audited")
 	fs.BoolVar(&f.skip, "skip-audit", false, "do not audit the key's caches (for a cache that no longer exists)")
-	fs.StringVar(&f.file, "audit", "", "use the audit summary in `file` (written by keyform audit --record) as evidence")
+	fs.StringVar(&f.file, "audit", "", "use the audit summary in `FILE` (written by keyform audit --record) as the evidence")
 	f.cache.register(fs)
 }
 

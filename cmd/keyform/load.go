@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keyform/keyform/internal/gitfs"
@@ -24,7 +22,7 @@ import (
 func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
 	res := loadDir(e, ".", ".", opts)
 	if len(res.Diags) > 0 {
-		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		res.WriteDiagnostics(e.stderr, 0, e.colour)
 	}
 	if res.HasErrors() {
 		return nil, errInvalid
@@ -120,81 +118,6 @@ func now() time.Time {
 	return time.Now()
 }
 
-// findKey returns the key labelled label.
-func findKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k := p.Key(label)
-	if k == nil {
-		return nil, withHint(fmt.Errorf("no key %q in the policy", label), "run \"keyform keys list\" to see the declared keys")
-	}
-	return k, nil
-}
-
-// generatedKey is findKey for commands that need the key's public key.
-func generatedKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k, err := findKey(p, label)
-	if err == nil && k.Pending() {
-		return nil, withHint(fmt.Errorf("key %s has no public key yet", k.Label), "generate it with \"keyform keygen %s\"", k.Label)
-	}
-	return k, err
-}
-
-// findPublisher returns the publisher labelled label.
-func findPublisher(p *policy.Policy, label string) (*policy.Publisher, error) {
-	pub := p.Publisher(label)
-	if pub == nil {
-		labels := make([]string, len(p.Publishers))
-		for i, pub := range p.Publishers {
-			labels[i] = pub.Label
-		}
-		hint := "declare it with a publisher \"" + label + "\" { ... } block"
-		if len(labels) > 0 {
-			hint = "the policy's publishers are: " + strings.Join(labels, ", ")
-		}
-		return nil, withHint(fmt.Errorf("no publisher %q in the policy", label), "%s", hint)
-	}
-	return pub, nil
-}
-
-// findTarget finds a target by ID ("nixconf.ci") or by a label that only
-// one target has.
-func findTarget(p *policy.Policy, arg string) (*policy.Target, error) {
-	if t := p.Target(arg); t != nil {
-		return t, nil
-	}
-	var found []*policy.Target
-	for _, t := range p.Targets {
-		if t.Label == arg {
-			found = append(found, t)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], nil
-	}
-	ids := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		ids[i] = t.ID()
-	}
-	if len(found) > 1 {
-		return nil, withHint(fmt.Errorf("%q names more than one target", arg), "name it with its kind: %s", strings.Join(ids, ", "))
-	}
-	return nil, withHint(fmt.Errorf("no target %q in the policy", arg), "targets: %s", strings.Join(ids, ", "))
-}
-
-// rolloutHint says how a target's trust reaches its machines.
-func rolloutHint(t *policy.Target) string {
-	switch t.Kind {
-	case policy.NixOS:
-		return "run \"keyform render\", import the generated module in the NixOS configuration and run \"nixos-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.Darwin:
-		return "run \"keyform render\", import the generated module in the nix-darwin configuration and run \"darwin-rebuild switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.HomeManager:
-		return "run \"keyform render\", import the generated module in the home-manager configuration and run \"home-manager switch\"; \"keyform verify " + t.ID() + "\" checks the result"
-	case policy.NixConf:
-		return fmt.Sprintf("run \"keyform apply %s\" on the machine and restart the Nix daemon", t.ID())
-	}
-	return "declare a nixconf target for machines whose nix.conf keyform should edit"
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -202,9 +125,31 @@ func orDash(s string) string {
 	return s
 }
 
-// editOptions loads a policy for rotate and retire. Expiry is not judged:
-// these commands are how an expired key is fixed.
-var editOptions = schema.Options{AllowPending: true, SkipExpiry: true}
+// How each command judges expiry (README, "Expiry"; schema.Expiry):
+// validate, check and plan's head load with the zero Options, where an
+// expired active key is an error, so that CI forces the rotation; render
+// loads with renderOptions; rotate, retire and plan's base with
+// ExpiryIgnored; every other command loads with involvedOptions and warns
+// with warnExpired about the keys it works on, so that a key passing its
+// date changes nothing for commands that do not involve it.
+var (
+	// editOptions loads a policy for rotate and retire: these commands are
+	// how an expired key is fixed.
+	editOptions = schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored}
+	// involvedOptions loads a policy without judging expiry; the command
+	// then calls warnExpired with the keys it involves.
+	involvedOptions = schema.Options{Expiry: schema.ExpiryIgnored}
+)
+
+// warnExpired warns about each expired key of ks: the keys a command that
+// loaded with involvedOptions works on (apply and verify: the target's
+// keys). The key stays trusted; the warning says what to do.
+func warnExpired(e *env, ks ...*policy.Key) {
+	for _, k := range policy.ExpiredKeys(ks, e.now()) {
+		e.warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
+		e.hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
+	}
+}
 
 // newEditSet starts an edit of the policy (schema.EditSet).
 func newEditSet(e *env) (*schema.EditSet, error) {
@@ -222,7 +167,7 @@ func newEditSet(e *env) (*schema.EditSet, error) {
 func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
 	res := es.Load()
 	if res.HasErrors() {
-		res.WriteDiagnostics(e.stderr, 0, useColor(e.stderr))
+		res.WriteDiagnostics(e.stderr, 0, e.colour)
 		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
 			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
 	}

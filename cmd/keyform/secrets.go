@@ -83,6 +83,10 @@ func readIdentities(e *env, path string) (*seal.Identities, error) {
 			return nil, fmt.Errorf("%s needs its passphrase, and standard input is not a terminal to ask for it", path)
 		}
 		fmt.Fprintf(e.stderr, "Enter passphrase for %s: ", path)
+		// The prompt has no line break, so redact's Writer holds it back.
+		if f, ok := e.stderr.(interface{ Flush() error }); ok {
+			f.Flush()
+		}
 		pass, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(e.stderr)
 		return pass, err

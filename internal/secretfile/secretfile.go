@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/keys"
 )
 
@@ -109,10 +110,15 @@ func Stat(path string) (fs.FileMode, error) {
 	return fi.Mode().Perm(), nil
 }
 
+// MaxSize caps a secret key file: one line of about 100 bytes, so a
+// path that names a device or a huge file is refused at once.
+const MaxSize = 64 << 10
+
 // Read reads the Nix secret key file at path, as "nix key generate-secret"
-// writes it. Errors are a *PathError or a *FormatError.
+// writes it: a regular file of at most MaxSize. Errors are a *PathError or
+// a *FormatError.
 func Read(path string) (*keys.SecretKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxSize)
 	if err != nil {
 		return nil, &PathError{path, err}
 	}

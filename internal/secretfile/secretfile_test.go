@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/keyform/keyform/keys"
@@ -231,5 +232,38 @@ func TestCheck(t *testing.T) {
 	}
 	if p, err := Check(filepath.Join(dir, "missing"), sk.Public(), rand.Reader); p != nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Check(missing) = %v, %v", p, err)
+	}
+}
+
+// TestCheckWritable: installing under a directory that cannot be written
+// is found before anything is written, naming the nearest existing
+// directory.
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "a", "b", "k.key")); err != nil {
+		t.Errorf("missing directories under a writable one: %v", err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckWritable(filepath.Join(file, "sub", "k.key"))
+	var nw *NotWritableError
+	if !errors.As(err, &nw) || nw.Dir != file || !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("under a regular file: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Skip("root may write anywhere chmod forbids; publisher_setup_paths.txtar covers a read-only mount")
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	err = CheckWritable(filepath.Join(ro, "keys", "k.key"))
+	if !errors.As(err, &nw) || nw.Dir != ro || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("under a read-only directory: %v", err)
+	}
+	if want := "cannot create " + filepath.Join(ro, "keys", "k.key") + ": " + ro + " is not writable (permission denied)"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
 	}
 }

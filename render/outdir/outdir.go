@@ -32,6 +32,9 @@ const (
 	// Foreign is a file in the way that keyform did not generate; it is
 	// never overwritten.
 	Foreign Status = "foreign"
+	// StaleFile is a generated file that no target renders any more
+	// (Drift).
+	StaleFile Status = "stale"
 )
 
 // Entry is a rendered file compared with the file it replaces.
@@ -163,6 +166,37 @@ func Stale(root, outDir string, files []render.File) ([]string, error) {
 	})
 	slices.Sort(stale)
 	return stale, err
+}
+
+// Drift is how the output directory differs from files, what "keyform
+// check" reports and "keyform plan" warns about: the rendered files that
+// are missing (Created), out of date (Updated) or blocked by a file
+// keyform did not generate (Foreign), in the order of files, then the
+// generated files that no file renders any more (StaleFile, with Old set
+// and no Content), sorted. None means render would change nothing.
+func Drift(root, outDir string, files []render.File) ([]Entry, error) {
+	stale, err := Stale(root, outDir, files)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := Compare(root, files)
+	if err != nil {
+		return nil, err
+	}
+	var drift []Entry
+	for _, e := range entries {
+		if e.Status != Unchanged {
+			drift = append(drift, e)
+		}
+	}
+	for _, name := range stale {
+		old, err := os.ReadFile(join(root, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, err
+		}
+		drift = append(drift, Entry{File: render.File{Path: name}, Status: StaleFile, Old: old})
+	}
+	return drift, nil
 }
 
 func startsWithMarker(name string) (bool, error) {

@@ -117,3 +117,44 @@ func TestStaleAndPrune(t *testing.T) {
 		t.Errorf("Stale of a missing directory = %q, %v", stale, err)
 	}
 }
+
+// TestDrift: everything render would change, in the order check prints
+// it; nothing once rendered.
+func TestDrift(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "out/old.nix", gen("old\n"))
+	write(t, root, "out/same.nix", gen("same\n"))
+	write(t, root, "out/gone.nix", gen("gone\n"))
+	write(t, root, "out/mine.nix", []byte("{ my own module }\n"))
+	files := []render.File{
+		{Path: "out/new.nix", Content: gen("new\n")},
+		{Path: "out/old.nix", Content: gen("new\n")},
+		{Path: "out/same.nix", Content: gen("same\n")},
+	}
+	drift, err := Drift(root, "out", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range drift {
+		got = append(got, string(e.Status)+" "+e.Path)
+	}
+	want := []string{"created out/new.nix", "updated out/old.nix", "stale out/gone.nix"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Drift = %q, want %q", got, want)
+	}
+	if s := drift[2]; string(s.Old) != string(gen("gone\n")) || s.Content != nil {
+		t.Errorf("a stale entry has Old %q, Content %q", s.Old, s.Content)
+	}
+	for _, e := range drift[:2] {
+		if err := e.Write(root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Prune(root, "out", "out/gone.nix"); err != nil {
+		t.Fatal(err)
+	}
+	if drift, err := Drift(root, "out", files); err != nil || len(drift) != 0 {
+		t.Errorf("after rendering, Drift = %v, %v", drift, err)
+	}
+}
