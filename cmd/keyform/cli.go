@@ -44,6 +44,11 @@ type env struct {
 	// colour says whether diagnostics on stderr may be coloured: it is a
 	// terminal (decided before run wraps stderr).
 	colour bool
+	// tty is stderr as run found it when it is a terminal, else nil: for
+	// progress lines (progress.go), which rewrite themselves with \r and
+	// hold nothing secret, so they bypass the redacting writer, which holds
+	// back unfinished lines.
+	tty io.Writer
 }
 
 // system is the machine apply runs on. The test binary replaces it from
@@ -158,6 +163,9 @@ Commands:
 func run(args []string, e *env) int {
 	e = e.withDefaults()
 	e.colour = useColor(e.stderr)
+	if isTerminal(e.stderr) {
+		e.tty = e.stderr
+	}
 	stdout, stderr := redact.NewWriter(e.stdout), redact.NewWriter(e.stderr)
 	e.stdout, e.stderr = stdout, stderr
 	defer func() {

@@ -28,13 +28,13 @@ type progress struct {
 const progressDelay = 2 * time.Second
 
 // newProgress returns a progress line on e's standard error when it is a
-// terminal, the output is for people (not --format json), and the run is
-// not in CI or a dumb terminal; nil otherwise.
+// terminal (e.tty), the output is for people (not --format json), and the
+// run is not in CI or a dumb terminal; nil otherwise.
 func newProgress(e *env, forPeople bool) *progress {
-	if !forPeople || !isTerminal(e.stderr) || os.Getenv("CI") != "" || os.Getenv("TERM") == "dumb" {
+	if !forPeople || e.tty == nil || os.Getenv("CI") != "" || os.Getenv("TERM") == "dumb" {
 		return nil
 	}
-	return &progress{w: e.stderr, now: time.Now, start: time.Now(), delay: progressDelay}
+	return &progress{w: e.tty, now: time.Now, start: time.Now(), delay: progressDelay}
 }
 
 func isTerminal(w io.Writer) bool {

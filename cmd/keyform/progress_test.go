@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -36,22 +37,35 @@ func TestProgress(t *testing.T) {
 }
 
 func TestProgressOnlyForPeopleOnATerminal(t *testing.T) {
-	if p := newProgress(&env{stderr: new(bytes.Buffer)}, true); p != nil {
-		t.Error("progress on a buffer, which is no terminal")
-	}
 	f, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if p := newProgress(&env{stderr: f}, true); p != nil {
-		t.Error("progress on a regular file, which is no terminal")
+	for _, w := range []io.Writer{new(bytes.Buffer), f} {
+		if isTerminal(w) {
+			t.Errorf("%T is a terminal", w)
+		}
 	}
-	if p := newProgress(&env{stderr: os.Stderr}, false); p != nil {
+	t.Setenv("CI", "")
+	t.Setenv("TERM", "xterm")
+	tty := &env{tty: new(bytes.Buffer)} // as run sets it on a terminal
+	if p := newProgress(tty, true); p == nil {
+		t.Error("no progress on a terminal")
+	}
+	if p := newProgress(&env{}, true); p != nil {
+		t.Error("progress without a terminal")
+	}
+	if p := newProgress(tty, false); p != nil {
 		t.Error("progress for --format json")
 	}
+	t.Setenv("TERM", "dumb")
+	if p := newProgress(tty, true); p != nil {
+		t.Error("progress on a dumb terminal")
+	}
+	t.Setenv("TERM", "xterm")
 	t.Setenv("CI", "true")
-	if p := newProgress(&env{stderr: os.Stderr}, true); p != nil {
+	if p := newProgress(tty, true); p != nil {
 		t.Error("progress in CI")
 	}
 }
