@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -109,4 +110,43 @@ func TestCacheTTL(t *testing.T) {
 	if n := a.CacheNote(); !strings.HasPrefix(n, "clients may keep narinfos they cached before the audit until 2026-12-31 (narinfo-cache-positive-ttl, 30 days by default)") {
 		t.Fatalf("CacheNote = %q", n)
 	}
+}
+
+// Recorded summaries arrive in pull requests: decoding any bytes never
+// panics, what decodes re-encodes to bytes that decode the same, and the
+// notes plan and retire build from it never panic either.
+func FuzzDecodeSummary(f *testing.F) {
+	good, _ := summary("2026-12-01", map[string]*KeySummary{
+		"acme-1": {Label: "acme_2025", State: "active", Valid: 3, WouldStrand: 1},
+		"acme-3": {Label: "acme_2027", State: "retired", Valid: 2},
+	}).Encode()
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"catalog":"acme","store":"x","date":"2026-02-30","keys":{"a":null}}`))
+	f.Add([]byte(`{"version":1,"paths":-1}`))
+	f.Add([]byte(`{"version":1} {}`))
+	p := retirePolicy()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := DecodeSummary(data)
+		if err != nil {
+			return
+		}
+		enc, err := s.Encode()
+		if err != nil {
+			t.Fatalf("a decoded summary does not encode: %v", err)
+		}
+		back, err := DecodeSummary(enc)
+		if err != nil {
+			t.Fatalf("re-encoded summary does not decode: %v\n%s", err, enc)
+		}
+		if again, _ := back.Encode(); !bytes.Equal(again, enc) {
+			t.Fatalf("round trip changed the summary:\n%s\n%s", enc, again)
+		}
+		for name := range s.Keys {
+			s.RetireNote(name)
+			s.StaleNote(name, s.Stale(p.Keys, name))
+		}
+		s.CacheNote()
+		CheckRetire([]*Summary{s}, p.Keys[0], p.Keys, p.Keys[2], true)
+		CacheTTLWarning([]*Summary{s}, time.Now())
+	})
 }
