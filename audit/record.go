@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -46,12 +47,18 @@ func WriteRecord(policyDir string, s *Summary) error {
 	return atomicfile.WriteFile(filepath.Join(policyDir, RecordFile(s.Catalog)), data, 0o644)
 }
 
+// MaxRecordSize is the largest summary file read: records come with pull
+// requests, and one is a few hundred bytes per key.
+const MaxRecordSize = 1 << 20
+
 // ReadRecord reads the summary of catalog from policyDir, or returns nil
 // and no error when none was recorded. A summary for another catalog is
-// an error.
+// an error, and so is anything but a regular file of at most
+// MaxRecordSize bytes (a named pipe committed in a pull request must not
+// hang CI).
 func ReadRecord(policyDir, catalog string) (*Summary, error) {
 	file := filepath.Join(policyDir, RecordFile(catalog))
-	data, err := os.ReadFile(file)
+	data, err := safefile.ReadFile(file, MaxRecordSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

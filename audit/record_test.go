@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +33,23 @@ func TestRecord(t *testing.T) {
 	os.Rename(filepath.Join(dir, "audit", "acme.json"), filepath.Join(dir, "audit", "other.json"))
 	if _, err := ReadRecord(dir, "other"); err == nil || !strings.Contains(err.Error(), `not "other"`) {
 		t.Fatalf("a record for another catalog: %v", err)
+	}
+}
+
+// A record is committed with a pull request: a named pipe in its place
+// is refused without waiting for a writer, and so is a huge file.
+func TestReadRecordRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "audit"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "audit", "acme.json"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	if _, err := ReadRecord(dir, "acme"); err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Fatalf("a FIFO record: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "audit", "big.json"), make([]byte, MaxRecordSize+1), 0o644)
+	if _, err := ReadRecord(dir, "big"); err == nil || !strings.Contains(err.Error(), "larger") {
+		t.Fatalf("a record over the limit: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	pathpkg "path"
 
 	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -65,7 +66,7 @@ func retireNote(fsys fs.FS, head *policy.Policy, k *policy.Key) Note {
 }
 
 func readSummary(fsys fs.FS, file, catalog string) (*audit.Summary, error) {
-	data, err := fs.ReadFile(fsys, file)
+	data, err := safefile.ReadFileFS(fsys, file, audit.MaxRecordSize)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -58,6 +61,15 @@ func TestAuditNotes(t *testing.T) {
 	if len(notes) != 2 || notes[0].Code != "retire_not_audited" ||
 		!strings.Contains(notes[0].Message, "counted acme_2027 as active, which the policy no longer does") {
 		t.Errorf("both retired: %+v", notes)
+	}
+	// A named pipe committed in place of the record does not hang plan.
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "audit"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "audit", "acme.json"), 0o644); err == nil {
+		notes := AuditNotes(os.DirFS(dir), base, head)
+		if len(notes) != 1 || notes[0].Code != "retire_not_audited" || !strings.Contains(notes[0].Message, "named pipe") {
+			t.Errorf("FIFO record: %+v", notes)
+		}
 	}
 	if notes := AuditNotes(record("active", 0), head, head); len(notes) != 0 {
 		t.Errorf("no key retired between base and head: %+v", notes)

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -135,7 +135,7 @@ func usableRecord(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (
 }
 
 func readSummaryFile(e *env, file, catalog string) (*audit.Summary, error) {
-	data, err := os.ReadFile(e.path(file))
+	data, err := safefile.ReadFile(e.path(file), audit.MaxRecordSize)
 	if err != nil {
 		return nil, fmt.Errorf("--audit: %w", err)
 	}
