@@ -155,23 +155,9 @@ func Run(ctx context.Context, s binarycache.Store, o Options) (*Report, error) {
 		Keys:        map[string]*KeyReport{},
 		UnknownKeys: map[string]int64{},
 	}
-	var aks []*auditKey
-	byName := map[string][]*auditKey{}
-	for _, k := range o.Keys {
-		if k.Pending() || (k.State != policy.Active && k.State != policy.Retired) {
-			continue
-		}
-		pub, err := keys.ParsePublicKey(k.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		if _, dup := r.Keys[pub.Name]; dup {
-			return nil, fmt.Errorf("keys %s and %s of catalog %s share the Nix key name %s: Nix trusts only the first, so a rotation needs a new name", r.Keys[pub.Name].Label, k.Label, o.Catalog, pub.Name)
-		}
-		ak := &auditKey{idx: len(aks), name: pub.Name, active: k.State == policy.Active, pub: pub}
-		aks = append(aks, ak)
-		byName[pub.Name] = append(byName[pub.Name], ak)
-		r.Keys[pub.Name] = &KeyReport{Label: k.Label, State: string(k.State), Stranded: []string{}}
+	aks, byName, err := auditKeys(r, o.Keys, o.Catalog)
+	if err != nil {
+		return nil, err
 	}
 	jobs := o.Jobs
 	if jobs <= 0 {
@@ -200,6 +186,30 @@ func Run(ctx context.Context, s binarycache.Store, o Options) (*Report, error) {
 		w.mergeInto(r, aks, examples)
 	}
 	return r, nil
+}
+
+// auditKeys prepares the catalog's active and retired keys for checking
+// and adds an empty KeyReport for each to r.
+func auditKeys(r *Report, pks []*policy.Key, catalog string) ([]*auditKey, map[string][]*auditKey, error) {
+	var aks []*auditKey
+	byName := map[string][]*auditKey{}
+	for _, k := range pks {
+		if k.Pending() || (k.State != policy.Active && k.State != policy.Retired) {
+			continue
+		}
+		pub, err := keys.ParsePublicKey(k.PublicKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		if _, dup := r.Keys[pub.Name]; dup {
+			return nil, nil, fmt.Errorf("keys %s and %s of catalog %s share the Nix key name %s: Nix trusts only the first, so a rotation needs a new name", r.Keys[pub.Name].Label, k.Label, catalog, pub.Name)
+		}
+		ak := &auditKey{idx: len(aks), name: pub.Name, active: k.State == policy.Active, pub: pub}
+		aks = append(aks, ak)
+		byName[pub.Name] = append(byName[pub.Name], ak)
+		r.Keys[pub.Name] = &KeyReport{Label: k.Label, State: string(k.State), Stranded: []string{}}
+	}
+	return aks, byName, nil
 }
 
 // worker holds the counts of one goroutine, merged when all are done.
