@@ -8,12 +8,12 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -155,23 +155,9 @@ func Run(ctx context.Context, s binarycache.Store, o Options) (*Report, error) {
 		Keys:        map[string]*KeyReport{},
 		UnknownKeys: map[string]int64{},
 	}
-	var aks []*auditKey
-	byName := map[string][]*auditKey{}
-	for _, k := range o.Keys {
-		if k.Pending() || (k.State != policy.Active && k.State != policy.Retired) {
-			continue
-		}
-		pub, err := keys.ParsePublicKey(k.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		if _, dup := r.Keys[pub.Name]; dup {
-			return nil, fmt.Errorf("keys %s and %s of catalog %s share the Nix key name %s: Nix trusts only the first, so a rotation needs a new name", r.Keys[pub.Name].Label, k.Label, o.Catalog, pub.Name)
-		}
-		ak := &auditKey{idx: len(aks), name: pub.Name, active: k.State == policy.Active, pub: pub}
-		aks = append(aks, ak)
-		byName[pub.Name] = append(byName[pub.Name], ak)
-		r.Keys[pub.Name] = &KeyReport{Label: k.Label, State: string(k.State), Stranded: []string{}}
+	aks, byName, err := auditKeys(r, o.Keys, o.Catalog)
+	if err != nil {
+		return nil, err
 	}
 	jobs := o.Jobs
 	if jobs <= 0 {
@@ -202,6 +188,30 @@ func Run(ctx context.Context, s binarycache.Store, o Options) (*Report, error) {
 	return r, nil
 }
 
+// auditKeys prepares the catalog's active and retired keys for checking
+// and adds an empty KeyReport for each to r.
+func auditKeys(r *Report, pks []*policy.Key, catalog string) ([]*auditKey, map[string][]*auditKey, error) {
+	var aks []*auditKey
+	byName := map[string][]*auditKey{}
+	for _, k := range pks {
+		if k.Pending() || (k.State != policy.Active && k.State != policy.Retired) {
+			continue
+		}
+		pub, err := keys.ParsePublicKey(k.PublicKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("key %s: %w", k.Label, err)
+		}
+		if _, dup := r.Keys[pub.Name]; dup {
+			return nil, nil, fmt.Errorf("keys %s and %s of catalog %s share the Nix key name %s: Nix trusts only the first, so a rotation needs a new name", r.Keys[pub.Name].Label, k.Label, catalog, pub.Name)
+		}
+		ak := &auditKey{idx: len(aks), name: pub.Name, active: k.State == policy.Active, pub: pub}
+		aks = append(aks, ak)
+		byName[pub.Name] = append(byName[pub.Name], ak)
+		r.Keys[pub.Name] = &KeyReport{Label: k.Label, State: string(k.State), Stranded: []string{}}
+	}
+	return aks, byName, nil
+}
+
 // worker holds the counts of one goroutine, merged when all are done.
 type worker struct {
 	aks      []*auditKey
@@ -212,21 +222,23 @@ type worker struct {
 	paths, covered, retiredOnly, ca, unsigned, invalid, malformed int64
 	valid, invalidBy, strand                                      []int64
 	stranded                                                      [][]string
-	unknown                                                       map[string]int64
+	unknown                                                       map[string]*int64
 	unknownOther                                                  int64
 	exUnsigned, exRetired                                         []string
 	exInvalid, exMalformed                                        []Finding
 
 	// Per-narinfo scratch.
 	validHere, invalidHere []bool
-	fp                     []byte
+	view                   keys.NarinfoView
+	sigBytes               [64]byte
+	sig                    keys.Signature
 }
 
 func newWorker(aks []*auditKey, byName map[string][]*auditKey, storeDir string, limit int) *worker {
 	return &worker{
 		aks: aks, byName: byName, storeDir: storeDir, limit: limit,
 		valid: make([]int64, len(aks)), invalidBy: make([]int64, len(aks)), strand: make([]int64, len(aks)),
-		stranded: make([][]string, len(aks)), unknown: map[string]int64{},
+		stranded: make([][]string, len(aks)), unknown: map[string]*int64{},
 		validHere: make([]bool, len(aks)), invalidHere: make([]bool, len(aks)),
 	}
 }
@@ -242,40 +254,39 @@ func (w *worker) check(e *binarycache.Entry) {
 		w.bad(e.Where, e.Err.Error())
 		return
 	}
-	n, err := keys.ParseNarinfo(e.Data)
-	if err != nil {
+	// Parsed in place into the worker's view: no allocation per narinfo
+	// unless it is unusual or kept as an example.
+	v := &w.view
+	if err := v.Parse(e.Data); err != nil {
 		w.bad(e.Where, err.Error())
 		return
 	}
-	dir, base := path.Split(n.StorePath)
-	if !strings.HasPrefix(base, e.Hash+"-") {
-		w.bad(e.Where, fmt.Sprintf("holds StorePath %s, not a path with hash %s: the cache is corrupt or serves the wrong narinfo", n.StorePath, e.Hash))
+	storePath := v.StorePath
+	slash := bytes.LastIndexByte(storePath, '/')
+	dir, base := storePath[:slash], storePath[slash+1:]
+	if len(base) <= len(e.Hash) || string(base[:len(e.Hash)]) != e.Hash || base[len(e.Hash)] != '-' {
+		w.bad(e.Where, fmt.Sprintf("holds StorePath %s, not a path with hash %s: the cache is corrupt or serves the wrong narinfo", storePath, e.Hash))
 		return
 	}
-	if strings.TrimSuffix(dir, "/") != w.storeDir {
-		w.bad(e.Where, fmt.Sprintf("StorePath %s is not in the cache's store directory %s", n.StorePath, w.storeDir))
+	if string(dir) != w.storeDir {
+		w.bad(e.Where, fmt.Sprintf("StorePath %s is not in the cache's store directory %s", storePath, w.storeDir))
 		return
 	}
-	fpText, err := n.Fingerprint()
-	if err != nil {
-		w.bad(e.Where, err.Error())
-		return
-	}
-	w.fp = append(w.fp[:0], fpText...)
-	fp := w.fp
+	fp := v.Fingerprint()
 	clear(w.validHere)
 	clear(w.invalidHere)
-	for _, text := range n.Sigs {
-		name, _, _ := strings.Cut(text, ":")
-		cands := w.byName[name]
+	for _, text := range v.Sigs {
+		name, _, _ := bytes.Cut(text, []byte(":"))
+		cands := w.byName[string(name)]
 		if len(cands) == 0 {
 			w.countUnknown(name)
 			continue
 		}
 		ok := false
-		if sig, err := keys.ParseSignature(text); err == nil {
+		if keys.DecodeSignature(&w.sigBytes, text) {
 			for _, ak := range cands {
-				if ak.pub.Verify(fp, sig) {
+				w.sig = keys.Signature{KeyName: ak.name, Sig: w.sigBytes[:]}
+				if ak.pub.Verify(fp, &w.sig) {
 					w.validHere[ak.idx] = true
 					ok = true
 				}
@@ -287,7 +298,14 @@ func (w *worker) check(e *binarycache.Entry) {
 			}
 		}
 	}
-	ca, _ := n.ContentAddressed()
+	ca := false
+	if len(v.CA) > 0 {
+		// Rare (content-addressed paths are usually not signed by a
+		// cache), so the whole Narinfo is built for the check.
+		if n, err := keys.ParseNarinfo(e.Data); err == nil {
+			ca, _ = n.ContentAddressed()
+		}
+	}
 	activeValid, retiredValid, only, anyInvalid := 0, false, -1, false
 	for i, ak := range w.aks {
 		if w.validHere[i] {
@@ -309,16 +327,16 @@ func (w *worker) check(e *binarycache.Entry) {
 		w.covered++
 		if activeValid == 1 && !ca {
 			w.strand[only]++
-			w.stranded[only] = keepSmallest(w.stranded[only], n.StorePath, w.limit, strings.Compare)
+			w.stranded[only] = keepSmallestPath(w.stranded[only], storePath, w.limit)
 		}
 	case ca:
 		w.ca++
 	case retiredValid:
 		w.retiredOnly++
-		w.exRetired = keepSmallest(w.exRetired, n.StorePath, w.limit, strings.Compare)
+		w.exRetired = keepSmallestPath(w.exRetired, storePath, w.limit)
 	default:
 		w.unsigned++
-		w.exUnsigned = keepSmallest(w.exUnsigned, n.StorePath, w.limit, strings.Compare)
+		w.exUnsigned = keepSmallestPath(w.exUnsigned, storePath, w.limit)
 	}
 	if anyInvalid {
 		w.invalid++
@@ -328,21 +346,21 @@ func (w *worker) check(e *binarycache.Entry) {
 				names = append(names, ak.name)
 			}
 		}
-		w.exInvalid = keepSmallest(w.exInvalid, Finding{Path: n.StorePath,
+		w.exInvalid = keepSmallest(w.exInvalid, Finding{Path: string(storePath),
 			Problem: "signature by " + strings.Join(names, ", ") + " does not verify"}, w.limit, compareFindings)
 	}
 }
 
-func (w *worker) countUnknown(name string) {
-	if keys.ValidateName(name) != nil {
+func (w *worker) countUnknown(name []byte) {
+	if n, ok := w.unknown[string(name)]; ok {
+		*n++
+		return
+	}
+	if keys.ValidateName(string(name)) != nil || len(w.unknown) == maxUnknownKeys {
 		w.unknownOther++
 		return
 	}
-	if _, ok := w.unknown[name]; ok || len(w.unknown) < maxUnknownKeys {
-		w.unknown[name]++
-		return
-	}
-	w.unknownOther++
+	w.unknown[string(name)] = new(int64(1))
 }
 
 func (w *worker) mergeInto(r *Report, aks []*auditKey, limit int) {
@@ -366,9 +384,9 @@ func (w *worker) mergeInto(r *Report, aks []*auditKey, limit int) {
 	// room, so the kept names do not depend on which worker saw what.
 	for _, name := range slices.Sorted(maps.Keys(w.unknown)) {
 		if _, ok := r.UnknownKeys[name]; ok || len(r.UnknownKeys) < maxUnknownKeys {
-			r.UnknownKeys[name] += w.unknown[name]
+			r.UnknownKeys[name] += *w.unknown[name]
 		} else {
-			r.UnknownOther += w.unknown[name]
+			r.UnknownOther += *w.unknown[name]
 		}
 	}
 	r.UnknownOther += w.unknownOther
@@ -398,6 +416,15 @@ func (w *worker) mergeInto(r *Report, aks []*auditKey, limit int) {
 
 func compareFindings(a, b Finding) int {
 	return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Problem, b.Problem))
+}
+
+// keepSmallestPath is keepSmallest for a store path in a reused buffer:
+// the string is made only when the path is kept.
+func keepSmallestPath(l []string, p []byte, limit int) []string {
+	if limit <= 0 || len(l) == limit && string(p) >= l[len(l)-1] {
+		return l
+	}
+	return keepSmallest(l, string(p), limit, strings.Compare)
 }
 
 // keepSmallest inserts v into the sorted list l, keeping at most limit
