@@ -14,6 +14,8 @@ import (
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/binarycache"
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -58,14 +60,14 @@ type auditJob struct {
 // selectCatalogs returns the catalogs named, or when none is, every
 // catalog (with --store) or every catalog that has a substituter, noting
 // the others: they name no cache to audit.
-func selectCatalogs(e *env, p *policy.Policy, names []string, store string) ([]string, error) {
+func selectCatalogs(e *cli.Env, p *policy.Policy, names []string, store string) ([]string, error) {
 	var all, withCache []string
 	for _, c := range p.Catalogs {
 		all = append(all, c.Label)
 		if len(c.Substituters) > 0 {
 			withCache = append(withCache, c.Label)
 		} else if len(names) == 0 && store == "" {
-			e.notef("catalog %s has no substituter; not audited", c.Label)
+			e.Notef("catalog %s has no substituter; not audited", c.Label)
 		}
 	}
 	switch {
@@ -77,7 +79,7 @@ func selectCatalogs(e *env, p *policy.Policy, names []string, store string) ([]s
 	var selected []string
 	for _, n := range names {
 		if p.Catalog(n) == nil {
-			return nil, withHint(fmt.Errorf("no catalog named %q", n), "catalogs: %s", orNone(all))
+			return nil, hint.Wrap(fmt.Errorf("no catalog named %q", n), "catalogs: %s", orNone(all))
 		}
 		if !slices.Contains(selected, n) {
 			selected = append(selected, n)
@@ -98,7 +100,7 @@ func orNone(l []string) string {
 func auditJobs(p *policy.Policy, catalogs []string, store string) ([]auditJob, error) {
 	if store != "" {
 		if len(catalogs) != 1 {
-			return nil, usagef("--store needs exactly one CATALOG")
+			return nil, cli.Usagef("--store needs exactly one CATALOG")
 		}
 		return []auditJob{{catalogs[0], store}}, nil
 	}
@@ -106,7 +108,7 @@ func auditJobs(p *policy.Policy, catalogs []string, store string) ([]auditJob, e
 	for _, label := range catalogs {
 		c := p.Catalog(label)
 		if len(c.Substituters) == 0 {
-			return nil, withHint(fmt.Errorf("catalog %s has no substituter to audit", label), "pass --store URL")
+			return nil, hint.Wrap(fmt.Errorf("catalog %s has no substituter to audit", label), "pass --store URL")
 		}
 		for _, s := range c.Substituters {
 			jobs = append(jobs, auditJob{label, s})
@@ -137,36 +139,36 @@ func isHTTPStore(store string) bool {
 
 // checkPaths refuses what cannot work before anything is read: an HTTP
 // cache without a paths list, and standard input for several of them.
-func checkPaths(e *env, jobs []auditJob, paths string) error {
+func checkPaths(e *cli.Env, jobs []auditJob, paths string) error {
 	listed := 0
 	for _, j := range jobs {
 		switch {
 		case isFileStore(j.store) && paths != "":
-			e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
+			e.Warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
 		case !isHTTPStore(j.store):
 		case paths == "":
-			return withHint(fmt.Errorf("%s %w: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store), errNotListed),
+			return hint.Wrap(fmt.Errorf("%s %w: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store), errNotListed),
 				"nix path-info -r /run/current-system > paths.txt")
 		default:
 			listed++
 		}
 	}
 	if paths == "-" && listed > 1 {
-		return usagef("--paths - can be read for one store only")
+		return cli.Usagef("--paths - can be read for one store only")
 	}
 	return nil
 }
 
 // openPaths opens the paths list for a store that needs one; the
 // returned function closes it.
-func openPaths(e *env, store, paths string) (io.Reader, func(), error) {
+func openPaths(e *cli.Env, store, paths string) (io.Reader, func(), error) {
 	switch {
 	case !isHTTPStore(store) || paths == "":
 		return nil, func() {}, nil
 	case paths == "-":
-		return e.stdin, func() {}, nil
+		return e.Stdin, func() {}, nil
 	}
-	f, err := os.Open(e.path(paths))
+	f, err := os.Open(e.Path(paths))
 	if err != nil {
 		return nil, nil, fmt.Errorf("--paths: %w", err)
 	}
@@ -175,14 +177,14 @@ func openPaths(e *env, store, paths string) (io.Reader, func(), error) {
 
 // openStore opens a store with credentials from the netrc file (loaded
 // only for HTTP stores) and a connection per job.
-func openStore(ctx context.Context, e *env, store string, f cacheFlags) (binarycache.Store, error) {
+func openStore(ctx context.Context, e *cli.Env, store string, f cacheFlags) (binarycache.Store, error) {
 	o := binarycache.Options{}
 	if !isFileStore(store) {
 		file := f.netrc
 		if file == "" {
 			file = binarycache.DefaultNetrcFile()
 		} else {
-			file = e.path(file)
+			file = e.Path(file)
 		}
 		n, err := binarycache.LoadNetrc(file)
 		if err != nil {
@@ -196,12 +198,12 @@ func openStore(ctx context.Context, e *env, store string, f cacheFlags) (binaryc
 // runAudits runs the audits in turn, with a progress line when prog is
 // set. The first error stops them: "catalog acme: store ... is not
 // reachable: ...".
-func runAudits(e *env, p *policy.Policy, jobs []auditJob, f cacheFlags, examples int, prog *progress) ([]*audit.Report, error) {
+func runAudits(e *cli.Env, p *policy.Policy, jobs []auditJob, f cacheFlags, examples int, prog *cli.Progress) ([]*audit.Report, error) {
 	ctx := context.Background()
 	var reports []*audit.Report
 	for _, j := range jobs {
 		r, err := auditOne(ctx, e, p, j, f, examples, prog)
-		prog.done()
+		prog.Done()
 		if err != nil {
 			return nil, fmt.Errorf("catalog %s: %w", j.catalog, err)
 		}
@@ -210,7 +212,7 @@ func runAudits(e *env, p *policy.Policy, jobs []auditJob, f cacheFlags, examples
 	return reports, nil
 }
 
-func auditOne(ctx context.Context, e *env, p *policy.Policy, j auditJob, f cacheFlags, examples int, prog *progress) (*audit.Report, error) {
+func auditOne(ctx context.Context, e *cli.Env, p *policy.Policy, j auditJob, f cacheFlags, examples int, prog *cli.Progress) (*audit.Report, error) {
 	paths, closePaths, err := openPaths(e, j.store, f.paths)
 	if err != nil {
 		return nil, err
@@ -223,11 +225,11 @@ func auditOne(ctx context.Context, e *env, p *policy.Policy, j auditJob, f cache
 	defer s.Close()
 	o := audit.Options{Catalog: j.catalog, Keys: audit.KeysOf(p, j.catalog), Jobs: f.jobs, Paths: paths, Examples: examples}
 	if prog != nil {
-		o.Progress = func(n int64) { prog.update("audit %s: %d narinfos checked", j.catalog, n) }
+		o.Progress = func(n int64) { prog.Update("audit %s: %d narinfos checked", j.catalog, n) }
 	}
 	r, err := audit.Run(ctx, s, o)
 	if err != nil && errors.Is(err, binarycache.ErrNotListable) {
-		return nil, withHint(err, "pass --paths FILE")
+		return nil, hint.Wrap(err, "pass --paths FILE")
 	}
 	return r, err
 }

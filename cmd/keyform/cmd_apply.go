@@ -11,17 +11,19 @@ import (
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
 )
 
-func applyCommand() *command {
-	return &command{
-		name:  "apply",
-		args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
-		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
-		long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "apply",
+		Args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
+		Short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
+		Long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
 trusts the target's active keys and none of the policy's retired keys, and uses
 the substituters of its catalogs. Nothing else in the file changes: missing
 keys and substituters go only into keyform's block ("# Managed by keyform
@@ -53,7 +55,7 @@ system, chattr +i), or that Nix would reject.
 --dry-run runs the same checks, prints the diff and the Nix check's result, and
 exits 1 if the file would change, 0 if not. After a change, apply prints the
 command that makes the Nix daemon read the file again; --restart runs it.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o applyOpts
 			fs.StringVar(&o.file, "file", "", "patch `path` instead of the target's path")
 			fs.BoolVar(&o.create, "create", false, "create the file (and its directory) if it does not exist")
@@ -61,7 +63,7 @@ command that makes the Nix daemon read the file again; --restart runs it.`,
 			fs.BoolVar(&o.backup, "backup", false, "keep the previous file as PATH.bak")
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
 			fs.BoolVar(&o.noNixCheck, "no-nix-check", false, "do not have the installed nix load the result before writing it")
-			return func(e *env, args []string) error { return runApply(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runApply(e, o, args) }
 		},
 	}
 }
@@ -73,16 +75,16 @@ type applyOpts struct {
 }
 
 // host describes this machine to nixconf, through env's test seams.
-func host(e *env) nixconf.Host {
+func host(e *cli.Env) nixconf.Host {
 	h := nixconf.LocalHost()
-	h.GOOS, h.EUID = e.sys.goos, e.sys.geteuid()
-	h.Run = func(argv []string) error { return e.sys.runCommand(e, argv) }
+	h.GOOS, h.EUID = e.Sys.GOOS, e.Sys.Geteuid()
+	h.Run = func(argv []string) error { return e.Sys.RunCommand(e, argv) }
 	return h
 }
 
-func runApply(e *env, o applyOpts, args []string) error {
+func runApply(e *cli.Env, o applyOpts, args []string) error {
 	if len(args) != 1 {
-		return usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
+		return cli.Usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -94,14 +96,14 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	warnExpired(e, t.Keys...)
 	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", t.RolloutHint())
+		return hint.Wrap(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", t.RolloutHint())
 	}
 	if err := checkPublicKeys(t); err != nil {
 		return err
 	}
 	path := t.Path
 	if o.file != "" {
-		path = e.path(o.file)
+		path = e.Path(o.file)
 	}
 	h := host(e)
 	real, err := h.CheckConfFile(path)
@@ -109,7 +111,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 		return applyError(err, o, args[0])
 	}
 	if real != path {
-		e.printf("%s is a symlink to %s; editing %s", path, real, real)
+		e.Printf("%s is a symlink to %s; editing %s", path, real, real)
 	}
 	c, err := h.OpenConf(path, real)
 	if err != nil {
@@ -117,7 +119,7 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	defer c.Close()
 	if !c.Exists && !o.create {
-		return withHint(fmt.Errorf("%s does not exist", path), "check the target's path (or --file); to start a new file there, add --create")
+		return hint.Wrap(fmt.Errorf("%s does not exist", path), "check the target's path (or --file); to start a new file there, add --create")
 	}
 	// Whether anything needs writing is decided before the lock, which
 	// needs write access: a file already right is fine on a read-only
@@ -141,47 +143,47 @@ func runApply(e *env, o applyOpts, args []string) error {
 	}
 	printPlanNotes(e, plan, check, o)
 	if !plan.Changed() {
-		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
+		fmt.Fprintf(e.Stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
 		return nil
 	}
 	if o.dryRun {
-		e.stdout.Write(dryDiff)
-		return errDiffers
+		e.Stdout.Write(dryDiff)
+		return cli.ErrDiffers
 	}
-	time.Sleep(e.sys.applyPause)
+	time.Sleep(e.Sys.ApplyPause)
 	backup, err := c.Write(plan.New, o.backup)
 	if err != nil {
 		return applyError(err, o, args[0])
 	}
-	io.WriteString(e.stdout, plan.Report())
+	io.WriteString(e.Stdout, plan.Report())
 	if backup != "" {
-		fmt.Fprintf(e.stdout, "previous version kept in %s\n", backup)
+		fmt.Fprintf(e.Stdout, "previous version kept in %s\n", backup)
 	}
 	r := h.PlanRestart(path)
 	if r.UserFile {
-		e.notef("%s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users", path)
+		e.Notef("%s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users", path)
 	}
-	return r.Advise(e.stdout, o.restart)
+	return r.Advise(e.Stdout, o.restart)
 }
 
 // planApply plans the patch and, unless --no-nix-check, has the machine's
 // nix check the result (check is nil when skipped). A refused plan or a
 // failed check is an error, already explained. In a dry run it also
 // returns the diff of a change, made while nix runs.
-func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
+func planApply(e *cli.Env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
 	plan, err := nixconf.PlanApply(c, want, nixconf.ReadFile)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if plan.Refused() {
 		for _, c := range plan.Change.Conflicts {
-			e.printf("%s", c)
+			e.Printf("%s", c)
 			if c.Hint != "" {
-				e.hintf("%s", c.Hint)
+				e.Hintf("%s", c.Hint)
 			}
 		}
-		e.printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
-		return nil, nil, nil, errInvalid
+		e.Printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
+		return nil, nil, nil, cli.ErrInvalid
 	}
 	diffc := make(chan []byte, 1)
 	if o.dryRun && plan.Changed() {
@@ -208,7 +210,7 @@ func applyError(err error, o applyOpts, target string) error {
 		return err
 	}
 	if !ae.NeedsRoot {
-		return withHint(ae, "%s", ae.Hint)
+		return hint.Wrap(ae, "%s", ae.Hint)
 	}
 	cmd := []string{"sudo", "keyform", "apply", target}
 	if o.file != "" {
@@ -222,28 +224,28 @@ func applyError(err error, o applyOpts, target string) error {
 			cmd = append(cmd, f.name)
 		}
 	}
-	return withHint(ae, "run it as root: %s", strings.Join(cmd, " "))
+	return hint.Wrap(ae, "run it as root: %s", strings.Join(cmd, " "))
 }
 
 // printPlanNotes prints the notes and warnings of a plan apply writes
 // anyway, and what the Nix check found: always when no nix could check, in
 // a dry run also when it did.
-func printPlanNotes(e *env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck, o applyOpts) {
+func printPlanNotes(e *cli.Env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck, o applyOpts) {
 	for _, n := range plan.Change.Notes {
-		e.notef("%s", n)
+		e.Notef("%s", n)
 	}
 	for _, w := range plan.Warnings {
-		e.warnf("%s", w.Msg)
+		e.Warnf("%s", w.Msg)
 		if w.Hint != "" {
-			e.hintf("%s", w.Hint)
+			e.Hintf("%s", w.Hint)
 		}
 	}
 	switch {
 	case check == nil:
 	case !check.Ran():
-		e.notef("%s", check.Summary(plan.Path))
+		e.Notef("%s", check.Summary(plan.Path))
 	case o.dryRun:
-		e.printf("%s", check.Summary(plan.Path))
+		e.Printf("%s", check.Summary(plan.Path))
 	}
 }
 

@@ -8,18 +8,20 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/flox"
 	"github.com/keyform/keyform/seal"
 )
 
-func publisherSetupCommand() *command {
-	return &command{
-		name:  "publisher setup",
-		args:  "NAME [--identity FILE] [--out-dir ABSDIR] [--force]",
-		short: "install a publisher's keys from their sealed files and configure Flox",
-		long: `Sets up a publisher's machine in one step:
+func publisherSetupCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "publisher setup",
+		Args:  "NAME [--identity FILE] [--out-dir ABSDIR] [--force]",
+		Short: "install a publisher's keys from their sealed files and configure Flox",
+		Long: `Sets up a publisher's machine in one step:
 
   1. unseals each of the publisher's keys with --identity (your age identity
      file or SSH private key) to where the publisher keeps it: its
@@ -34,12 +36,12 @@ func publisherSetupCommand() *command {
      on PATH, and prints the command otherwise.
 
 Run it again at any time: it only checks what is already in place.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o setupOpts
 			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key to unseal with")
 			fs.StringVar(&o.outDir, "out-dir", "", "install the keys in `DIR` (absolute) instead of the policy's paths")
 			fs.BoolVar(&o.force, "force", false, "replace key files that already exist")
-			return func(e *env, args []string) error { return runPublisherSetup(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runPublisherSetup(e, o, args) }
 		},
 	}
 }
@@ -49,12 +51,12 @@ type setupOpts struct {
 	force            bool
 }
 
-func runPublisherSetup(e *env, o setupOpts, args []string) error {
+func runPublisherSetup(e *cli.Env, o setupOpts, args []string) error {
 	switch {
 	case len(args) != 1:
-		return usagef("publisher setup takes one publisher NAME")
+		return cli.Usagef("publisher setup takes one publisher NAME")
 	case o.outDir != "" && !filepath.IsAbs(o.outDir):
-		return usagef("publisher setup: --out-dir %q must be an absolute path, so that nix and flox read the same files wherever they run", o.outDir)
+		return cli.Usagef("publisher setup: --out-dir %q must be an absolute path, so that nix and flox read the same files wherever they run", o.outDir)
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -73,10 +75,10 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		ids = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
 	}
 	// Decrypt and check everything first: a failure leaves nothing written.
-	plan, err := seal.PlanInstall(e.path("."), p, pub, o.force, func(path string) error { return checkOutside(e, path) }, ids)
+	plan, err := seal.PlanInstall(e.Path("."), p, pub, o.force, func(path string) error { return checkOutside(e, path) }, ids)
 	var nw *secretfile.NotWritableError
 	if errors.As(err, &nw) {
-		return withHint(err, "%s", writableHint(pub, o))
+		return hint.Wrap(err, "%s", writableHint(pub, o))
 	} else if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return err
 	}
 	if o.outDir != "" {
-		e.notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
+		e.Notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
 	}
 	if !pub.Flox {
 		return nil
@@ -94,7 +96,7 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 
 // install installs the keys the plan unsealed and proves the others,
 // failing when a file in place holds another key.
-func install(e *env, pub *policy.Publisher, plan []seal.Install, force bool) error {
+func install(e *cli.Env, pub *policy.Publisher, plan []seal.Install, force bool) error {
 	mismatch := false
 	for _, in := range plan {
 		if in.Secret != nil {
@@ -109,13 +111,13 @@ func install(e *env, pub *policy.Publisher, plan []seal.Install, force bool) err
 		}
 		if !proof.Match {
 			mismatch = true
-			fmt.Fprintf(e.stdout, "%s: %s %s\n", in.Key.Label, in.Path, proof)
+			fmt.Fprintf(e.Stdout, "%s: %s %s\n", in.Key.Label, in.Path, proof)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
+		fmt.Fprintf(e.Stdout, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
 	}
 	if mismatch {
-		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
+		return hint.Wrap(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
 			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
 	}
 	return nil
@@ -135,14 +137,14 @@ func writableHint(pub *policy.Publisher, o setupOpts) string {
 
 // configureFlox makes the publisher's default key Flox's signing key and
 // says how to sign with its other keys.
-func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
+func configureFlox(e *cli.Env, p *policy.Policy, pub *policy.Publisher) error {
 	k := p.Key(pub.DefaultKey)
 	if err := setFloxKey(e, pub, k, pub.KeyPath(k)); err != nil {
 		return err
 	}
 	for _, o := range p.KeysOf(pub) {
 		if o.Label != pub.DefaultKey {
-			fmt.Fprintf(e.stdout, "to sign with %s instead (catalog %s): %s PACKAGE\n", o.Label, orDash(o.Catalog), flox.PublishCommand(pub.KeyPath(o)))
+			fmt.Fprintf(e.Stdout, "to sign with %s instead (catalog %s): %s PACKAGE\n", o.Label, orDash(o.Catalog), flox.PublishCommand(pub.KeyPath(o)))
 		}
 	}
 	return nil
@@ -151,31 +153,31 @@ func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
 // setFloxKey runs "flox config --set" for path, unless the flox.toml it
 // writes already names path, or flox is not installed (then it prints the
 // command).
-func setFloxKey(e *env, pub *policy.Publisher, k *policy.Key, path string) error {
+func setFloxKey(e *cli.Env, pub *policy.Publisher, k *policy.Key, path string) error {
 	cfg := flox.UserConfigFile(os.Getenv)
 	have, err := flox.ConfiguredKey(cfg)
 	if err != nil {
-		e.warnf("%s", err)
+		e.Warnf("%s", err)
 	}
 	if have == path {
-		fmt.Fprintf(e.stdout, "flox already signs with %s: %s sets %s\n", k.Label, cfg, flox.ConfigKey)
+		fmt.Fprintf(e.Stdout, "flox already signs with %s: %s sets %s\n", k.Label, cfg, flox.ConfigKey)
 		return nil
 	}
 	cmdline := flox.ConfigCommand(path)
 	floxBin, err := exec.LookPath("flox")
 	if err != nil {
-		fmt.Fprintf(e.stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
+		fmt.Fprintf(e.Stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
 		return nil
 	}
 	if have != "" {
-		e.notef("%s names %s as Flox's signing key; replacing it with %s", cfg, have, path)
+		e.Notef("%s names %s as Flox's signing key; replacing it with %s", cfg, have, path)
 	}
 	cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
-	cmd.Dir = e.dir
-	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
+	cmd.Dir = e.Dir
+	cmd.Stdout, cmd.Stderr = e.Stdout, e.Stderr
 	if err := cmd.Run(); err != nil {
-		return withHint(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)
+		return hint.Wrap(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)
 	}
-	fmt.Fprintf(e.stdout, "ran: %s\n", cmdline)
+	fmt.Fprintf(e.Stdout, "ran: %s\n", cmdline)
 	return nil
 }

@@ -10,16 +10,18 @@ import (
 	"os/exec"
 	"slices"
 
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
 )
 
-func verifyCommand() *command {
-	return &command{
-		name:  "verify",
-		args:  "TARGET [--config FILE|- | --config-dir DIR | --user NAME] [--json]",
-		short: "check that a machine's Nix trusts exactly what a target says",
-		long: `Reads the effective Nix configuration of this machine, by running
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Args:  "TARGET [--config FILE|- | --config-dir DIR | --user NAME] [--json]",
+		Short: "check that a machine's Nix trusts exactly what a target says",
+		Long: `Reads the effective Nix configuration of this machine, by running
 "nix config show --json" (or "nix show-config --json" on Nix before 2.20), or
 from --config FILE ("-" for standard input) holding that output, in text or
 JSON form, captured elsewhere. Then checks it against the target, whatever
@@ -49,13 +51,13 @@ is listed), 2 nix could not be run or its output (a host's file) not read.
 
 nix config show shows what a Nix client reads. The daemon reads nix.conf when
 it starts: restart it after changing the file.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o verifyOpts
 			fs.StringVar(&o.config, "config", "", "read nix config show output from `file` (\"-\": standard input) instead of running nix")
 			fs.StringVar(&o.configDir, "config-dir", "", "check every HOST.json / HOST.txt (captured nix config show output) in `dir`")
 			fs.StringVar(&o.user, "user", "", "run nix as user `name` (needs root)")
 			fs.BoolVar(&o.json, "json", false, "print the report as JSON")
-			return func(e *env, args []string) error { return runVerify(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runVerify(e, o, args) }
 		},
 	}
 }
@@ -146,12 +148,12 @@ type userConfReport struct {
 	Error    string                `json:"error,omitempty"`
 }
 
-func runVerify(e *env, o verifyOpts, args []string) error {
+func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 	if len(args) != 1 {
-		return usagef("verify needs exactly one TARGET, for example nixconf.ci_runners")
+		return cli.Usagef("verify needs exactly one TARGET, for example nixconf.ci_runners")
 	}
 	if n := countSet(o.config, o.configDir, o.user); n > 1 {
-		return usagef("verify takes one of --config, --config-dir and --user")
+		return cli.Usagef("verify takes one of --config, --config-dir and --user")
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -175,7 +177,7 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 		return err
 	}
 	if o.json {
-		if err := printJSON(e, r); err != nil {
+		if err := e.PrintJSON(r); err != nil {
 			return err
 		}
 	} else {
@@ -185,19 +187,19 @@ func runVerify(e *env, o verifyOpts, args []string) error {
 		if !o.json {
 			verifyHints(e, t, r)
 		}
-		return errDiffers
+		return cli.ErrDiffers
 	}
 	return nil
 }
 
 // verifyHints says how to fix what a failed verify found.
-func verifyHints(e *env, t *policy.Target, r *verifyReport) {
-	e.hintf("%s", t.RolloutHint())
+func verifyHints(e *cli.Env, t *policy.Target, r *verifyReport) {
+	e.Hintf("%s", t.RolloutHint())
 	if r.Daemon != nil && len(r.Daemon.IgnoredKeys)+len(r.Daemon.IgnoredSubstituters) > 0 {
-		e.hintf("what the daemon ignores belongs in the system's configuration (a nixconf, nixos or darwin target); trusted-users would also do, but makes the user root-equivalent for the store")
+		e.Hintf("what the daemon ignores belongs in the system's configuration (a nixconf, nixos or darwin target); trusted-users would also do, but makes the user root-equivalent for the store")
 	}
 	if r.UserConfig != nil && len(r.UserConfig.Replaced) > 0 {
-		e.hintf("make the plain lines of the warnings above extra- lines, which add to the system's values instead of replacing them")
+		e.Hintf("make the plain lines of the warnings above extra- lines, which add to the system's values instead of replacing them")
 	}
 }
 
@@ -211,65 +213,65 @@ func countSet(ss ...string) int {
 	return n
 }
 
-func printJSON(e *env, v any) error {
+func printJSON(e *cli.Env, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(append(b, '\n'))
+	_, err = e.Stdout.Write(append(b, '\n'))
 	return err
 }
 
-func printVerifyReport(e *env, t *policy.Target, r *verifyReport) {
+func printVerifyReport(e *cli.Env, t *policy.Target, r *verifyReport) {
 	if r.OK {
-		fmt.Fprintf(e.stdout, "%s: ok (%s)\n", t.ID(), r.Source)
+		fmt.Fprintf(e.Stdout, "%s: ok (%s)\n", t.ID(), r.Source)
 	} else {
-		fmt.Fprintf(e.stdout, "%s: %s (%s)\n", t.ID(), plural(len(r.problems), "problem", "problems"), r.Source)
+		fmt.Fprintf(e.Stdout, "%s: %s (%s)\n", t.ID(), cli.Plural(len(r.problems), "problem", "problems"), r.Source)
 	}
 	for _, l := range r.lines {
-		fmt.Fprintf(e.stdout, "  %s\n", l)
+		fmt.Fprintf(e.Stdout, "  %s\n", l)
 	}
 }
 
 // verifyCaptured checks captured nix config show output from a file or
 // standard input.
-func verifyCaptured(e *env, t *policy.Target, config string) (*verifyReport, error) {
+func verifyCaptured(e *cli.Env, t *policy.Target, config string) (*verifyReport, error) {
 	data, source, err := readCaptured(e, config)
 	if err != nil {
 		return nil, err
 	}
 	c, err := nixconf.ParseShowConfig(data)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: %w", source, err), "give the output of \"nix config show\" (or \"nix show-config\"), text or --json")
+		return nil, hint.Wrap(fmt.Errorf("%s: %w", source, err), "give the output of \"nix config show\" (or \"nix show-config\"), text or --json")
 	}
 	r := verifyReportOf(t, nixconf.CheckTrust(wantOf(t), c.Settings()))
 	r.Source = source
 	return r, nil
 }
 
-func readCaptured(e *env, config string) ([]byte, string, error) {
+func readCaptured(e *cli.Env, config string) ([]byte, string, error) {
 	if config == "-" {
-		b, err := io.ReadAll(io.LimitReader(e.stdin, maxShownConfig))
+		b, err := io.ReadAll(io.LimitReader(e.Stdin, maxShownConfig))
 		return b, "standard input", err
 	}
-	b, err := nixconf.ReadShownConfigFile(e.path(config))
+	b, err := nixconf.ReadShownConfigFile(e.Path(config))
 	return b, config, err
 }
 
 // verifyHere runs nix on this machine, as this user or as --user NAME,
 // and adds what the daemon and the user's nix.conf files do.
-func verifyHere(e *env, t *policy.Target, userName string) (*verifyReport, error) {
+func verifyHere(e *cli.Env, t *policy.Target, userName string) (*verifyReport, error) {
 	caller, err := verifyCaller(e, userName)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := exec.LookPath("nix"); err != nil {
-		return nil, withHint(errors.New("nix is not on PATH, so verify cannot read this machine's configuration"),
+		return nil, hint.Wrap(errors.New("nix is not on PATH, so verify cannot read this machine's configuration"),
 			"run verify where Nix runs, or capture \"nix config show\" there and pass it with --config FILE")
 	}
 	shown, _, source, err := caller.ShownConfig()
 	if err != nil {
-		return nil, withHint(err, "check that nix works here (\"nix show-config\"), or pass captured output with --config FILE")
+		return nil, hint.Wrap(err, "check that nix works here (\"nix show-config\"), or pass captured output with --config FILE")
 	}
 	want := wantOf(t)
 	r := verifyReportOf(t, nixconf.CheckTrust(want, shown.Settings()))
@@ -285,17 +287,17 @@ func verifyHere(e *env, t *policy.Target, userName string) (*verifyReport, error
 
 // verifyCaller is the user whose Nix verify runs: this one, or (as root)
 // the one --user names.
-func verifyCaller(e *env, name string) (nixconf.Caller, error) {
+func verifyCaller(e *cli.Env, name string) (nixconf.Caller, error) {
 	if name == "" {
 		return nixconf.CurrentCaller(), nil
 	}
-	if e.sys.geteuid() != 0 {
-		return nixconf.Caller{}, withHint(fmt.Errorf("verify --user %s needs root: only root can run nix as another user", name),
+	if e.Sys.Geteuid() != 0 {
+		return nixconf.Caller{}, hint.Wrap(fmt.Errorf("verify --user %s needs root: only root can run nix as another user", name),
 			"run it with sudo, or run \"keyform verify\" as %s", name)
 	}
 	c, err := nixconf.CallerAs(name, os.LookupEnv)
 	if err != nil {
-		return nixconf.Caller{}, withHint(fmt.Errorf("verify --user: %w", err), "give the login name of a user of this machine")
+		return nixconf.Caller{}, hint.Wrap(fmt.Errorf("verify --user: %w", err), "give the login name of a user of this machine")
 	}
 	return c, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
@@ -35,13 +37,13 @@ func (f *retireAuditFlags) register(fs *flag.FlagSet) {
 // shows paths that only k signs, or when there is none to be had, unless
 // --force. It returns the summaries the retire relies on (none when the
 // audit was skipped or forced past).
-func auditBeforeRetire(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags) ([]*audit.Summary, error) {
+func auditBeforeRetire(e *cli.Env, p *policy.Policy, k *policy.Key, f retireAuditFlags) ([]*audit.Summary, error) {
 	switch {
 	case f.skip:
-		e.notef("not auditing the caches of catalog %s (--skip-audit): nothing checks that paths signed only by %s stay trusted", k.Catalog, k.Label)
+		e.Notef("not auditing the caches of catalog %s (--skip-audit): nothing checks that paths signed only by %s stay trusted", k.Catalog, k.Label)
 		return nil, nil
 	case k.Catalog == "":
-		e.notef("key %s belongs to no catalog, so there is no cache to audit", k.Label)
+		e.Notef("key %s belongs to no catalog, so there is no cache to audit", k.Label)
 		return nil, nil
 	}
 	sums, recorded, err := retireEvidence(e, p, k, f)
@@ -51,17 +53,17 @@ func auditBeforeRetire(e *env, p *policy.Policy, k *policy.Key, f retireAuditFla
 	var strand *audit.StrandError
 	switch {
 	case err == nil:
-		e.printf("%s", sumsNote(sums, k))
+		e.Printf("%s", sumsNote(sums, k))
 		return sums, nil
 	case f.force:
-		e.warnf("%v; retiring anyway (--force)", err)
+		e.Warnf("%v; retiring anyway (--force)", err)
 		return nil, nil
 	case errors.As(err, &strand):
 		return nil, err
 	case errors.Is(err, errNotListed):
-		return nil, withHint(err, "pass --paths FILE to audit it, --force to retire without an audit, or --skip-audit if the cache no longer exists")
+		return nil, hint.Wrap(err, "pass --paths FILE to audit it, --force to retire without an audit, or --skip-audit if the cache no longer exists")
 	}
-	return nil, withHint(err, "pass --force to retire without an audit, or --skip-audit if the cache no longer exists")
+	return nil, hint.Wrap(err, "pass --force to retire without an audit, or --skip-audit if the cache no longer exists")
 }
 
 // sumsNote is the retire note of each store, joined.
@@ -79,13 +81,13 @@ func sumsNote(sums []*audit.Summary, k *policy.Key) string {
 // retireEvidence is the audit of k's catalog: --audit FILE, else the
 // recorded audit when it lists k as active, else a fresh audit of the
 // catalog's stores. recorded says the evidence is a file.
-func retireEvidence(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (sums []*audit.Summary, recorded bool, err error) {
+func retireEvidence(e *cli.Env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (sums []*audit.Summary, recorded bool, err error) {
 	if f.file != "" {
 		s, err := readSummaryFile(e, f.file, k.Catalog)
 		if err != nil {
 			return nil, false, err
 		}
-		e.printf("using the audit of %s (%s)", s.Date, f.file)
+		e.Printf("using the audit of %s (%s)", s.Date, f.file)
 		return []*audit.Summary{s}, true, nil
 	}
 	if rec, err := usableRecord(e, p, k, f); rec != nil || err != nil {
@@ -98,12 +100,12 @@ func retireEvidence(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags)
 	if err != nil {
 		return nil, false, err
 	}
-	reports, err := runAudits(e, p, jobs, f.cache, -1, newProgress(e, true))
+	reports, err := runAudits(e, p, jobs, f.cache, -1, cli.NewProgress(e, true))
 	if err != nil {
 		return nil, false, fmt.Errorf("cannot audit %w", err)
 	}
 	for _, r := range reports {
-		sums = append(sums, r.Summary(e.now()))
+		sums = append(sums, r.Summary(e.Now()))
 	}
 	return sums, false, nil
 }
@@ -111,11 +113,11 @@ func retireEvidence(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags)
 // usableRecord is the recorded audit of k's catalog when it can tell what
 // retiring k strands, and no store was named (--store and --paths ask for
 // a fresh audit); nil otherwise, saying why a recorded one is not used.
-func usableRecord(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (*audit.Summary, error) {
+func usableRecord(e *cli.Env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (*audit.Summary, error) {
 	if f.cache.store != "" || f.cache.paths != "" {
 		return nil, nil
 	}
-	rec, err := audit.ReadRecord(e.path("."), k.Catalog)
+	rec, err := audit.ReadRecord(e.Path("."), k.Catalog)
 	if rec == nil || err != nil {
 		return nil, err
 	}
@@ -124,18 +126,18 @@ func usableRecord(e *env, p *policy.Policy, k *policy.Key, f retireAuditFlags) (
 	stale := rec.Stale(audit.KeysOf(p, k.Catalog), k.Name)
 	switch {
 	case !listed:
-		e.printf("%s does not show %s active; auditing the cache again", file, k.Label)
+		e.Printf("%s does not show %s active; auditing the cache again", file, k.Label)
 	case len(stale) > 0:
-		e.printf("%s counted %s as active, which the policy no longer does; auditing the cache again", file, strings.Join(stale, ", "))
+		e.Printf("%s counted %s as active, which the policy no longer does; auditing the cache again", file, strings.Join(stale, ", "))
 	default:
-		e.printf("using the audit of %s (%s)", rec.Date, file)
+		e.Printf("using the audit of %s (%s)", rec.Date, file)
 		return rec, nil
 	}
 	return nil, nil
 }
 
-func readSummaryFile(e *env, file, catalog string) (*audit.Summary, error) {
-	data, err := safefile.ReadFile(e.path(file), audit.MaxRecordSize)
+func readSummaryFile(e *cli.Env, file, catalog string) (*audit.Summary, error) {
+	data, err := safefile.ReadFile(e.Path(file), audit.MaxRecordSize)
 	if err != nil {
 		return nil, fmt.Errorf("--audit: %w", err)
 	}
@@ -151,8 +153,8 @@ func readSummaryFile(e *env, file, catalog string) (*audit.Summary, error) {
 
 // warnCacheTTL says, after a retire, until when clients may still use
 // narinfos cached before the caches were re-signed.
-func warnCacheTTL(e *env, sums []*audit.Summary) {
-	if w := audit.CacheTTLWarning(sums, e.now()); w != "" {
-		e.warnf("%s", w)
+func warnCacheTTL(e *cli.Env, sums []*audit.Summary) {
+	if w := audit.CacheTTLWarning(sums, e.Now()); w != "" {
+		e.Warnf("%s", w)
 	}
 }

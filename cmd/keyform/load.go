@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
 	"github.com/keyform/keyform/schema"
@@ -19,23 +21,23 @@ import (
 
 // loadPolicy loads the policy in the policy directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
-func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
+func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
 	res := loadDir(e, ".", ".", opts)
 	if len(res.Diags) > 0 {
-		res.WriteDiagnostics(e.stderr, 0, e.colour)
+		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
 	}
 	if res.HasErrors() {
-		return nil, errInvalid
+		return nil, cli.ErrInvalid
 	}
 	return res.Policy, nil
 }
 
 // loadDir loads the policy in dir (relative to the policy directory),
 // naming its files in diagnostics under display ("." names them bare).
-func loadDir(e *env, dir, display string, opts schema.Options) *schema.Result {
-	abs, err := filepath.Abs(e.path(dir))
+func loadDir(e *cli.Env, dir, display string, opts schema.Options) *schema.Result {
+	abs, err := filepath.Abs(e.Path(dir))
 	if err != nil {
-		return schema.Load(e.path(dir), loadOptions(e, opts))
+		return schema.Load(e.Path(dir), loadOptions(e, opts))
 	}
 	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
 	return schema.LoadFS(os.DirFS(abs), display, loadOptions(e, opts))
@@ -45,9 +47,9 @@ func loadDir(e *env, dir, display string, opts schema.Options) *schema.Result {
 // (TestLoadsUseLoadOptions holds them to it): recipients are checked with
 // seal's parser, so a policy that validates can always be sealed, and
 // expiry is judged against env.now.
-func loadOptions(e *env, opts schema.Options) schema.Options {
+func loadOptions(e *cli.Env, opts schema.Options) schema.Options {
 	if opts.Now.IsZero() {
-		opts.Now = e.now()
+		opts.Now = e.Now()
 	}
 	opts.CheckRecipient = checkRecipient
 	return opts
@@ -64,8 +66,8 @@ func workTree(dir string) string { return gitfs.FindWorkTree(dir) }
 
 // policyDir returns the policy directory as an absolute path with symlinks
 // resolved (macOS's /tmp, say), for comparing paths with it.
-func policyDir(e *env) (string, error) {
-	abs, err := filepath.Abs(e.path("."))
+func policyDir(e *cli.Env) (string, error) {
+	abs, err := filepath.Abs(e.Path("."))
 	if err != nil {
 		return "", err
 	}
@@ -79,7 +81,7 @@ func policyDir(e *env) (string, error) {
 // to the root of its git work tree, "." at the root or outside git. Never
 // absolute, so output does not depend on where the repository is checked
 // out.
-func policySource(e *env) string {
+func policySource(e *cli.Env) string {
 	dir, err := policyDir(e)
 	if err != nil {
 		return "."
@@ -98,7 +100,7 @@ func policySource(e *env) string {
 // renderAll renders everything the policy renders (render.All) under the
 // output directory: -o, else the policy's output_dir. It returns that
 // directory, slash-separated, for messages.
-func renderAll(e *env, p *policy.Policy, outDir string) (string, []render.File, error) {
+func renderAll(e *cli.Env, p *policy.Policy, outDir string) (string, []render.File, error) {
 	if outDir == "" {
 		outDir = p.Settings.OutputDir
 	}
@@ -144,17 +146,17 @@ var (
 // warnExpired warns about each expired key of ks: the keys a command that
 // loaded with involvedOptions works on (apply and verify: the target's
 // keys). The key stays trusted; the warning says what to do.
-func warnExpired(e *env, ks ...*policy.Key) {
-	for _, k := range policy.ExpiredKeys(ks, e.now()) {
-		e.warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
-		e.hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
+func warnExpired(e *cli.Env, ks ...*policy.Key) {
+	for _, k := range policy.ExpiredKeys(ks, e.Now()) {
+		e.Warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
+		e.Hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
 	}
 }
 
 // newEditSet starts an edit of the policy (schema.EditSet).
-func newEditSet(e *env) (*schema.EditSet, error) {
+func newEditSet(e *cli.Env) (*schema.EditSet, error) {
 	opts := editOptions
-	abs, err := filepath.Abs(e.path("."))
+	abs, err := filepath.Abs(e.Path("."))
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +166,11 @@ func newEditSet(e *env) (*schema.EditSet, error) {
 
 // loadEdited loads the edited policy, printing its diagnostics if it does
 // not load.
-func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
+func loadEdited(e *cli.Env, es *schema.EditSet) (*policy.Policy, error) {
 	res := es.Load()
 	if res.HasErrors() {
-		res.WriteDiagnostics(e.stderr, 0, e.colour)
-		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
+		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
+		return nil, hint.Wrap(errors.New("the edited policy does not validate, so nothing was written"),
 			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
 	}
 	return res.Policy, nil

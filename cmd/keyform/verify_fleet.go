@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
 )
@@ -64,15 +66,15 @@ type fleetHostItem struct {
 // runVerifyFleet checks every captured configuration in --config-dir:
 // one line per host, then which hosts lag a rotation. Unreadable files
 // are named on standard error and make the exit status 2.
-func runVerifyFleet(e *env, o verifyOpts, t *policy.Target) error {
-	fr, err := nixconf.CheckFleet(os.DirFS(e.path(o.configDir)), wantOf(t))
+func runVerifyFleet(e *cli.Env, o verifyOpts, t *policy.Target) error {
+	fr, err := nixconf.CheckFleet(os.DirFS(e.Path(o.configDir)), wantOf(t))
 	if err != nil {
-		return withHint(fmt.Errorf("--config-dir %s: %w", o.configDir, err),
+		return hint.Wrap(fmt.Errorf("--config-dir %s: %w", o.configDir, err),
 			"capture each machine with: ssh HOST nix --extra-experimental-features nix-command config show --json > %s/HOST.json", o.configDir)
 	}
 	r := fleetReportOf(t, o.configDir, fr)
 	if o.json {
-		if err := printJSON(e, r); err != nil {
+		if err := e.PrintJSON(r); err != nil {
 			return err
 		}
 	} else {
@@ -80,18 +82,18 @@ func runVerifyFleet(e *env, o verifyOpts, t *policy.Target) error {
 	}
 	for _, h := range fr.Hosts {
 		if h.Err != nil {
-			e.printf("%s: %v", o.configDir, h.Err)
+			e.Printf("%s: %v", o.configDir, h.Err)
 		}
 	}
 	if len(r.Skipped) > 0 {
-		e.notef("skipped %s in %s that %s not HOST.json or HOST.txt: %s", plural(len(r.Skipped), "entry", "entries"), o.configDir,
+		e.Notef("skipped %s in %s that %s not HOST.json or HOST.txt: %s", cli.Plural(len(r.Skipped), "entry", "entries"), o.configDir,
 			map[bool]string{true: "is", false: "are"}[len(r.Skipped) == 1], strings.Join(firstN(r.Skipped, 5), ", "))
 	}
 	switch {
 	case r.Summary.Unreadable > 0:
-		return exitError{code: exitInvalid}
+		return cli.ErrInvalid
 	case !r.OK:
-		return errDiffers
+		return cli.ErrDiffers
 	}
 	return nil
 }
@@ -156,13 +158,13 @@ func shortProblems(r *verifyReport) []string {
 		}
 	}
 	if n := len(r.InvalidKeys); n > 0 {
-		out = append(out, "INVALID "+plural(n, "trusted entry", "trusted entries"))
+		out = append(out, "INVALID "+cli.Plural(n, "trusted entry", "trusted entries"))
 	}
 	return out
 }
 
-func printFleet(e *env, t *policy.Target, r *fleetReport) {
-	w := e.stdout
+func printFleet(e *cli.Env, t *policy.Target, r *fleetReport) {
+	w := e.Stdout
 	for _, h := range r.Hosts {
 		switch {
 		case h.Error != "":
@@ -170,11 +172,11 @@ func printFleet(e *env, t *policy.Target, r *fleetReport) {
 		case h.OK:
 			fmt.Fprintf(w, "%s: ok (%s)\n", h.Host, h.File)
 		default:
-			fmt.Fprintf(w, "%s: %s (%s): %s\n", h.Host, plural(len(h.Problems), "problem", "problems"), h.File, strings.Join(h.Problems, ", "))
+			fmt.Fprintf(w, "%s: %s (%s): %s\n", h.Host, cli.Plural(len(h.Problems), "problem", "problems"), h.File, strings.Join(h.Problems, ", "))
 		}
 	}
 	s := r.Summary
-	fmt.Fprintf(w, "%s on %s: %d ok, %d failing, %d unreadable\n", t.ID(), plural(s.Hosts, "host", "hosts"), s.OK, s.Failing, s.Unreadable)
+	fmt.Fprintf(w, "%s on %s: %d ok, %d failing, %d unreadable\n", t.ID(), cli.Plural(s.Hosts, "host", "hosts"), s.OK, s.Failing, s.Unreadable)
 	for _, l := range s.RetiredTrusted {
 		fmt.Fprintf(w, "  still trust retired key %s (%s): %s\n", l.Label, l.PublicKey, strings.Join(l.Hosts, " "))
 	}
