@@ -124,7 +124,7 @@ func runApply(e *cli.Env, o applyOpts, args []string) error {
 	// Whether anything needs writing is decided before the lock, which
 	// needs write access: a file already right is fine on a read-only
 	// system.
-	want := wantOf(t)
+	want := nixconf.WantOf(t)
 	plan, check, dryDiff, err := planApply(e, h, c, want, o)
 	if err != nil {
 		return err
@@ -247,21 +247,6 @@ func printPlanNotes(e *cli.Env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck
 	case o.dryRun:
 		e.Printf("%s", check.Summary(plan.Path))
 	}
-}
-
-// wantOf is what the target needs from a nix.conf, with the policy's
-// labels for reports.
-func wantOf(t *policy.Target) nixconf.Want {
-	w := nixconf.Want{Target: t.ID(), Substituters: t.Substituters, Labels: map[string]string{}}
-	for _, k := range t.Keys {
-		w.Keys = append(w.Keys, k.PublicKey)
-		w.Labels[k.PublicKey] = k.Label
-	}
-	for _, k := range t.Retired {
-		w.Retired = append(w.Retired, k.PublicKey)
-		w.Labels[k.PublicKey] = k.Label
-	}
-	return w
 }
 
 // checkPublicKeys checks that every key apply would write is a public key:

@@ -14,6 +14,7 @@ import (
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/nixconf"
+	"github.com/keyform/keyform/verify"
 )
 
 // These tests run "keyform verify" without --config against real Nix, once
@@ -29,13 +30,13 @@ const (
 
 // verifyJSON is the part of verify's JSON report these tests read.
 type verifyJSON struct {
-	Source       string          `json:"source"`
-	User         string          `json:"user"`
-	OK           bool            `json:"ok"`
-	Keys         []keyCheck      `json:"keys"`
-	Substituters []substCheck    `json:"substituters"`
-	Daemon       *daemonReport   `json:"daemon"`
-	UserConfig   *userConfReport `json:"user_config"`
+	Source       string                 `json:"source"`
+	User         string                 `json:"user"`
+	OK           bool                   `json:"ok"`
+	Keys         []verify.KeyCheck      `json:"keys"`
+	Substituters []verify.SubstCheck    `json:"substituters"`
+	Daemon       *verify.DaemonReport   `json:"daemon"`
+	UserConfig   *verify.UserConfReport `json:"user_config"`
 }
 
 // verifyEnv is a machine for one test: a base directory everyone can read

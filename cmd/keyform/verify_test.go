@@ -8,21 +8,7 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/policy"
 )
-
-// TestVerifyWithoutNix: with no nix on PATH, verify fails (exit 2) and
-// points at --config. (A script cannot empty PATH: keyform itself runs
-// from it.)
-func TestVerifyWithoutNix(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	_, err := verifyHere(&cli.Env{}, &policy.Target{Kind: policy.NixConf, Label: "ci"}, "")
-	he, ok := err.(*hint.Error)
-	if !ok || !strings.Contains(he.Error(), "nix is not on PATH") || !strings.Contains(he.Fix, "--config FILE") {
-		t.Fatalf("err = %#v", err)
-	}
-}
 
 const verifyPolicy = `catalog "acme" {
   substituter = "https://cache.acme.example"
