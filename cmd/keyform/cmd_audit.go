@@ -7,7 +7,7 @@ import (
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/policy"
 )
 
 func auditCommand() *cli.Command {
@@ -66,28 +66,15 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalogs, err := selectCatalogs(e, p, args, o.cache.store)
+	jobs, err := auditJobs(e, p, o, args)
 	if err != nil {
-		return err
-	}
-	for _, c := range catalogs {
-		warnExpired(e, audit.KeysOf(p, c)...)
-	}
-	jobs, err := auditJobs(p, catalogs, o.cache.store)
-	if err != nil {
-		return err
-	}
-	if err := checkRecord(jobs, o.record); err != nil {
-		return err
-	}
-	if err := checkPaths(e, jobs, o.cache.paths); err != nil {
-		return err
+		return auditUsage(err)
 	}
 	examples := o.examples
 	if examples == 0 {
 		examples = -1 // audit.Options: 0 is the default, negative none
 	}
-	reports, err := runAudits(e, p, jobs, o.cache, examples, cli.NewProgress(e, o.format == "text"))
+	reports, err := audit.RunJobs(p, jobs, o.cache.access(e), examples, progress(e, o.format == "text"))
 	if err != nil {
 		return err
 	}
@@ -107,17 +94,28 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 
 type auditWriter func(w io.Writer, reports []*audit.Report) error
 
-// checkRecord refuses --record when a catalog has several stores: a
-// record holds one.
-func checkRecord(jobs []auditJob, record bool) error {
-	seen := map[string]bool{}
-	for _, j := range jobs {
-		if record && seen[j.catalog] {
-			return hint.Wrap(fmt.Errorf("--record keeps one store per catalog, and catalog %s has several substituters", j.catalog), "pass --store URL")
-		}
-		seen[j.catalog] = true
+// auditJobs lists the audits the arguments ask for, warning about the
+// expired keys they involve, and refuses what cannot work before anything
+// is read.
+func auditJobs(e *cli.Env, p *policy.Policy, o auditOpts, catalogs []string) ([]audit.Job, error) {
+	catalogs, err := audit.SelectCatalogs(e, p, catalogs, o.cache.store)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	for _, c := range catalogs {
+		warnExpired(e, audit.KeysOf(p, c)...)
+	}
+	if o.cache.store != "" && len(catalogs) != 1 {
+		return nil, cli.Usagef("--store needs exactly one CATALOG")
+	}
+	jobs, err := audit.Jobs(p, catalogs, o.cache.store)
+	if err == nil && o.record {
+		err = audit.CheckRecordable(jobs)
+	}
+	if err == nil {
+		err = audit.CheckPaths(e, jobs, o.cache.paths)
+	}
+	return jobs, err
 }
 
 // auditExit is audit's exit status (audit.ExitCode): the reports already

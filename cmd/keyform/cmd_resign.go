@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"time"
 
-	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/hint"
@@ -69,12 +66,12 @@ func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := signingKey(p, args[0])
+	k, err := resign.SigningKey(p, args[0])
 	if err != nil {
 		return err
 	}
 	warnExpired(e, k)
-	store, err := resignStore(p, k, o.store)
+	store, err := resign.StoreOf(p, k, o.store)
 	if err != nil {
 		return err
 	}
@@ -82,7 +79,7 @@ func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !isFileStore(store) {
+	if !binarycache.IsFileURL(store) {
 		return printSignCommand(e, k, store, keyFile, o.paths)
 	}
 	if o.paths != "" {
@@ -92,48 +89,22 @@ func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := binarycache.Open(context.Background(), store, binarycache.Options{})
+	url, res, err := resign.Store(context.Background(), store, resign.Options{Key: sk, Jobs: o.jobs, DryRun: o.dryRun})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	res, err := resign.File(context.Background(), s.(*binarycache.FileStore), resign.Options{Key: sk, Jobs: o.jobs, DryRun: o.dryRun})
+	if o.format == "json" {
+		err = resign.WriteJSON(e.Stdout, url, sk.Name, res)
+	} else {
+		resign.WriteText(e.Stdout, url, sk.Name, res)
+	}
 	if err != nil {
 		return err
 	}
-	return reportResign(e, o.format, s.URL(), sk.Name, res)
-}
-
-// signingKey is KEY as resign needs it: generated and active.
-func signingKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k, err := p.FindGeneratedKey(label)
-	if err != nil || k.State == policy.Active {
-		return k, err
+	if note := res.CacheNote(e.Now()); note != "" {
+		e.Notef("%s", note)
 	}
-	err = fmt.Errorf("key %s is %s: resign with its successor", k.Label, k.State)
-	if s := audit.Successor(p, k); s != nil {
-		return nil, hint.Wrap(err, "keyform resign %s", s.Label)
-	}
-	return nil, err
-}
-
-// resignStore is --store, else the only substituter of KEY's catalog.
-func resignStore(p *policy.Policy, k *policy.Key, store string) (string, error) {
-	if store != "" {
-		return store, nil
-	}
-	c := p.Catalog(k.Catalog)
-	if c == nil {
-		return "", hint.Wrap(fmt.Errorf("key %s belongs to no catalog, so keyform knows no cache it signs", k.Label), "pass --store URL")
-	}
-	subs := c.Substituters
-	switch len(subs) {
-	case 1:
-		return subs[0], nil
-	case 0:
-		return "", hint.Wrap(fmt.Errorf("catalog %s has no substituter to sign", k.Catalog), "pass --store URL")
-	}
-	return "", hint.Wrap(fmt.Errorf("catalog %s has %d substituters", k.Catalog, len(subs)), "pass --store URL")
+	return res.Err()
 }
 
 // secretFile is --secret (relative to the policy directory), else KEY's
@@ -182,41 +153,5 @@ func printSignCommand(e *cli.Env, k *policy.Key, store, keyFile, paths string) e
 	}
 	fmt.Fprintln(e.Stdout, resign.Command(store, keyFile, paths))
 	e.Printf("keyform writes only file:// caches; run the command above where the key and write access to %s are", binarycache.Redact(store))
-	return nil
-}
-
-func reportResign(e *cli.Env, format, store, keyName string, r *resign.Result) error {
-	if format == "json" {
-		b, err := json.MarshalIndent(struct {
-			Version int    `json:"version"`
-			Store   string `json:"store"`
-			Key     string `json:"key"`
-			*resign.Result
-		}{1, store, keyName, r}, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.Stdout, "%s\n", b)
-	} else if r.DryRun {
-		fmt.Fprintf(e.Stdout, "would sign %d of %d narinfos in %s with %s (%d already signed, %d malformed)\n", r.Signed, r.Paths, store, keyName, r.AlreadySigned, r.Malformed)
-	} else {
-		fmt.Fprintf(e.Stdout, "resigned %s with %s: %d narinfos, %d signed, %d already signed, %d malformed\n", store, keyName, r.Paths, r.Signed, r.AlreadySigned, r.Malformed)
-	}
-	if format == "text" {
-		for _, m := range r.MalformedExamples {
-			fmt.Fprintf(e.Stdout, "  %s: %s\n", m.Where, m.Problem)
-		}
-		if more := r.Malformed - int64(len(r.MalformedExamples)); more > 0 {
-			fmt.Fprintf(e.Stdout, "  ... and %d more\n", more)
-		}
-	}
-	if r.Signed > 0 && !r.DryRun {
-		safe := e.Now().Add(audit.NarinfoCacheTTL).UTC().Format(time.DateOnly)
-		e.Notef("clients may use narinfos they cached before this for up to %d days (narinfo-cache-positive-ttl): retire the old key on or after %s, or shorten the TTL on clients first",
-			int(audit.NarinfoCacheTTL.Hours()/24), safe)
-	}
-	if r.Malformed > 0 {
-		return fmt.Errorf("%s left unsigned", cli.Plural(int(r.Malformed), "malformed narinfo", "malformed narinfos"))
-	}
 	return nil
 }

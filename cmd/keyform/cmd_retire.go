@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
@@ -66,9 +67,9 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 		e.Warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
 		e.Hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
 	}
-	evidence, err := auditBeforeRetire(e, p, k, f)
+	evidence, err := f.gate(e).BeforeRetire(e, p, k)
 	if err != nil {
-		return err
+		return auditUsage(err)
 	}
 	es, err := newEditSet(e)
 	if err != nil {
@@ -94,7 +95,9 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 		return err
 	}
 	e.Printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
-	warnCacheTTL(e, evidence)
+	if w := audit.CacheTTLWarning(evidence, e.Now()); w != "" {
+		e.Warnf("%s", w)
+	}
 	e.Nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }
