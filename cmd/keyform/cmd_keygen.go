@@ -103,7 +103,7 @@ func generateKeys(e *cli.Env, todo []*policy.Key) error {
 		}
 		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: e.Path(k.PublicKeyFile)}
 	}
-	return secretWriter(e, false).CreatePairs(pairs, func(i int) {
+	return keyFiles(e).Writer(false).CreatePairs(pairs, func(i int) {
 		k := todo[i]
 		e.Printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
 		fmt.Fprintln(e.Stdout, pairs[i].Secret.Public().String())
@@ -147,7 +147,7 @@ func keygenStandalone(e *cli.Env, o keygenOpts) error {
 			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
 		}
 	}
-	if err := secretWriter(e, true).Create(o.secretOut, sk); err != nil {
+	if err := keyFiles(e).Writer(true).Create(o.secretOut, sk); err != nil {
 		return err
 	}
 	pub := sk.Public().String()

@@ -63,7 +63,7 @@ func runKeysCheck(e *cli.Env, o keysCheckOpts, args []string) error {
 	if path, err = filepath.Abs(e.Path(path)); err != nil {
 		return err
 	}
-	proof, err := proveKeyFile(e, k, path)
+	proof, err := keyFiles(e).Prove(k, path)
 	if err != nil {
 		return err
 	}

@@ -74,15 +74,15 @@ func runPublisherSetup(e *cli.Env, o setupOpts, args []string) error {
 	if o.identity != "" {
 		ids = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
 	}
+	files := keyFiles(e)
 	// Decrypt and check everything first: a failure leaves nothing written.
-	plan, err := seal.PlanInstall(e.Path("."), p, pub, o.force, func(path string) error { return checkOutside(e, path) }, ids)
-	var nw *secretfile.NotWritableError
-	if errors.As(err, &nw) {
+	plan, err := seal.PlanInstall(e.Path("."), p, pub, o.force, files.Outside, ids)
+	if nw := (*secretfile.NotWritableError)(nil); errors.As(err, &nw) {
 		return hint.Wrap(err, "%s", writableHint(pub, o))
 	} else if err != nil {
 		return err
 	}
-	if err := install(e, pub, plan, o.force); err != nil {
+	if err := files.InstallPlan(e.Stdout, pub, plan, o.force); err != nil {
 		return err
 	}
 	if o.outDir != "" {
@@ -91,36 +91,7 @@ func runPublisherSetup(e *cli.Env, o setupOpts, args []string) error {
 	if !pub.Flox {
 		return nil
 	}
-	return configureFlox(e, p, pub)
-}
-
-// install installs the keys the plan unsealed and proves the others,
-// failing when a file in place holds another key.
-func install(e *cli.Env, pub *policy.Publisher, plan []seal.Install, force bool) error {
-	mismatch := false
-	for _, in := range plan {
-		if in.Secret != nil {
-			if err := installKey(e, in.Key, in.Secret, in.Path, force); err != nil {
-				return err
-			}
-			continue
-		}
-		proof, err := proveKeyFile(e, in.Key, in.Path)
-		if err != nil {
-			return err
-		}
-		if !proof.Match {
-			mismatch = true
-			fmt.Fprintf(e.Stdout, "%s: %s %s\n", in.Key.Label, in.Path, proof)
-			continue
-		}
-		fmt.Fprintf(e.Stdout, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
-	}
-	if mismatch {
-		return hint.Wrap(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
-			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
-	}
-	return nil
+	return floxMachine(e).Configure(e.Stdout, e, p, pub)
 }
 
 // writableHint suggests a directory the user can write, or sudo.
@@ -135,49 +106,12 @@ func writableHint(pub *policy.Publisher, o setupOpts) string {
 	return fmt.Sprintf("install them where you can write: keyform publisher setup %s --out-dir %s (and set private_key_dir there in the policy); or run it with sudo", pub.Label, dir)
 }
 
-// configureFlox makes the publisher's default key Flox's signing key and
-// says how to sign with its other keys.
-func configureFlox(e *cli.Env, p *policy.Policy, pub *policy.Publisher) error {
-	k := p.Key(pub.DefaultKey)
-	if err := setFloxKey(e, pub, k, pub.KeyPath(k)); err != nil {
-		return err
-	}
-	for _, o := range p.KeysOf(pub) {
-		if o.Label != pub.DefaultKey {
-			fmt.Fprintf(e.Stdout, "to sign with %s instead (catalog %s): %s PACKAGE\n", o.Label, orDash(o.Catalog), flox.PublishCommand(pub.KeyPath(o)))
-		}
-	}
-	return nil
-}
-
-// setFloxKey runs "flox config --set" for path, unless the flox.toml it
-// writes already names path, or flox is not installed (then it prints the
-// command).
-func setFloxKey(e *cli.Env, pub *policy.Publisher, k *policy.Key, path string) error {
-	cfg := flox.UserConfigFile(os.Getenv)
-	have, err := flox.ConfiguredKey(cfg)
-	if err != nil {
-		e.Warnf("%s", err)
-	}
-	if have == path {
-		fmt.Fprintf(e.Stdout, "flox already signs with %s: %s sets %s\n", k.Label, cfg, flox.ConfigKey)
-		return nil
-	}
-	cmdline := flox.ConfigCommand(path)
-	floxBin, err := exec.LookPath("flox")
-	if err != nil {
-		fmt.Fprintf(e.Stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
-		return nil
-	}
-	if have != "" {
-		e.Notef("%s names %s as Flox's signing key; replacing it with %s", cfg, have, path)
-	}
-	cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
-	cmd.Dir = e.Dir
-	cmd.Stdout, cmd.Stderr = e.Stdout, e.Stderr
-	if err := cmd.Run(); err != nil {
-		return hint.Wrap(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)
-	}
-	fmt.Fprintf(e.Stdout, "ran: %s\n", cmdline)
-	return nil
+// floxMachine runs flox in the policy directory, its output the user's.
+func floxMachine(e *cli.Env) flox.Machine {
+	return flox.Machine{Getenv: os.Getenv, Run: func(argv []string) error {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = e.Dir
+		cmd.Stdout, cmd.Stderr = e.Stdout, e.Stderr
+		return cmd.Run()
+	}}
 }

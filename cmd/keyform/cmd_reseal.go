@@ -133,7 +133,7 @@ func writeReseal(e *cli.Env, plan []seal.Reseal) error {
 			continue
 		}
 		fmt.Fprintf(e.Stdout, "resealed %s: %s\n", r.Key.Label, r.Change())
-		warnRotation(e, r.Status)
+		r.Status.WarnRotation(e)
 	}
 	for _, r := range plan {
 		if r.State != seal.Orphaned {
@@ -143,7 +143,7 @@ func writeReseal(e *cli.Env, plan []seal.Reseal) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "removed %s: no publisher recipients left\n", r.Key.Label)
-		warnRotation(e, r.Status)
+		r.Status.WarnRotation(e)
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func runRotate(e *cli.Env, o rotateOpts, args []string) error {
 	if k := edited.Key(nk.Label); k == nil || k.PublicKey != pub {
 		return fmt.Errorf("the edited policy does not hold the new key %s as expected; nothing was written (a keyform bug)", nk.Label)
 	}
-	if err := secretWriter(e, true).Create(nk.PrivateKeyPath, sk); err != nil {
+	if err := keyFiles(e).Writer(true).Create(nk.PrivateKeyPath, sk); err != nil {
 		return fmt.Errorf("key %s: %w", nk.Label, err)
 	}
 	if err := es.Write(); err != nil {

@@ -69,7 +69,7 @@ func runSeal(e *cli.Env, o sealOpts, args []string) error {
 		}
 		k, want := s.Status.Key, s.Status.Want
 		fmt.Fprintf(e.Stdout, "sealed %s to %s (%s): %s\n", k.Label, cli.Plural(len(want), "recipient", "recipients"), strings.Join(seal.Publishers(want), ", "), k.SealedFile)
-		warnRotation(e, s.Status)
+		s.Status.WarnRotation(e)
 	}
 	return nil
 }

@@ -93,5 +93,5 @@ func runUnseal(e *cli.Env, o unsealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	return installKey(e, k, sk, out, o.force)
+	return keyFiles(e).Install(e.Stdout, k, sk, out, o.force)
 }
