@@ -79,36 +79,6 @@ func (f KeyFiles) Install(w io.Writer, k *policy.Key, sk *keys.SecretKey, path s
 	return nil
 }
 
-// InstallPlan installs the keys of pub that plan (PlanInstall) unsealed
-// and proves the others, reporting each on w, and fails when a file in
-// place holds another key.
-func (f KeyFiles) InstallPlan(w io.Writer, pub *policy.Publisher, plan []Install, force bool) error {
-	mismatch := false
-	for _, in := range plan {
-		if in.Secret != nil {
-			if err := f.Install(w, in.Key, in.Secret, in.Path, force); err != nil {
-				return err
-			}
-			continue
-		}
-		proof, err := f.Prove(in.Key, in.Path)
-		if err != nil {
-			return err
-		}
-		if !proof.Match {
-			mismatch = true
-			fmt.Fprintf(w, "%s: %s %s\n", in.Key.Label, in.Path, proof)
-			continue
-		}
-		fmt.Fprintf(w, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
-	}
-	if mismatch {
-		return hint.Wrap(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
-			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
-	}
-	return nil
-}
-
 // WarnRotation tells rep, after a key was sealed anew, that publishers who
 // lost access may still hold the key, and that a removed recipient key of
 // a remaining publisher matters too if it was lost.

@@ -73,35 +73,6 @@ func TestKeyFilesProve(t *testing.T) {
 	}
 }
 
-// InstallPlan installs what was unsealed, proves what is in place, and
-// fails when a file in place is another key.
-func TestKeyFilesInstallPlan(t *testing.T) {
-	dir := t.TempDir()
-	var rep told
-	f, k, sk := keyFilesFor(t, &rep, "/nowhere")
-	other, _ := keys.Generate(sk.Name, rand.Reader)
-	placed, wrong, fresh := filepath.Join(dir, "placed.key"), filepath.Join(dir, "wrong.key"), filepath.Join(dir, "fresh.key")
-	f.Install(new(bytes.Buffer), k, sk, placed, false)
-	f.Install(new(bytes.Buffer), k, other, wrong, false)
-	pub := &policy.Publisher{Label: "alice"}
-
-	var out bytes.Buffer
-	if err := f.InstallPlan(&out, pub, []Install{{Key: k, Path: placed}, {Key: k, Path: fresh, Secret: sk}}, false); err != nil {
-		t.Fatal(err)
-	}
-	if lines := strings.Split(out.String(), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "main_1: already installed at "+placed+"; matches ") || !strings.HasPrefix(lines[1], "main_1: installed "+fresh) {
-		t.Errorf("output:\n%s", &out)
-	}
-	out.Reset()
-	err := f.InstallPlan(&out, pub, []Install{{Key: k, Path: wrong}, {Key: k, Path: placed}}, false)
-	if err == nil || err.Error() != "publisher alice: a key file in place is not the policy's key" || !strings.Contains(hint.Of(err), "--force --identity FILE") {
-		t.Errorf("mismatch: %v", err)
-	}
-	if !strings.HasPrefix(out.String(), "main_1: "+wrong+" does not match: ") || !strings.Contains(out.String(), "already installed at "+placed) {
-		t.Errorf("mismatch output:\n%s", &out)
-	}
-}
-
 func TestWarnRotation(t *testing.T) {
 	k := &policy.Key{Label: "main_1", SealedFile: "sealed/main_1.age"}
 	st := &Status{Key: k,

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/flox"
+	"github.com/keyform/keyform/publisher"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -67,51 +60,9 @@ func runPublisherSetup(e *cli.Env, o setupOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, p.KeysOf(pub)...)
-	if o.outDir != "" {
-		pub = pub.WithKeyDir(filepath.Clean(o.outDir))
-	}
-	var ids func() (*seal.Identities, error)
+	s := publisher.Setup{Dir: e.Path("."), OutDir: o.outDir, Force: o.force, Files: keyFiles(e), Flox: publisher.ExecFlox(e.Dir, e.Stdout, e.Stderr)}
 	if o.identity != "" {
-		ids = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
+		s.Identities = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
 	}
-	files := keyFiles(e)
-	// Decrypt and check everything first: a failure leaves nothing written.
-	plan, err := seal.PlanInstall(e.Path("."), p, pub, o.force, files.Outside, ids)
-	if nw := (*secretfile.NotWritableError)(nil); errors.As(err, &nw) {
-		return hint.Wrap(err, "%s", writableHint(pub, o))
-	} else if err != nil {
-		return err
-	}
-	if err := files.InstallPlan(e.Stdout, pub, plan, o.force); err != nil {
-		return err
-	}
-	if o.outDir != "" {
-		e.Notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
-	}
-	if !pub.Flox {
-		return nil
-	}
-	return floxMachine(e).Configure(e.Stdout, e, p, pub)
-}
-
-// writableHint suggests a directory the user can write, or sudo.
-func writableHint(pub *policy.Publisher, o setupOpts) string {
-	dir := "$HOME/.config/keyform"
-	if cfg, err := os.UserConfigDir(); err == nil {
-		dir = filepath.Join(cfg, "keyform")
-	}
-	if o.outDir != "" {
-		return fmt.Sprintf("choose a directory you can write, such as --out-dir %s", dir)
-	}
-	return fmt.Sprintf("install them where you can write: keyform publisher setup %s --out-dir %s (and set private_key_dir there in the policy); or run it with sudo", pub.Label, dir)
-}
-
-// floxMachine runs flox in the policy directory, its output the user's.
-func floxMachine(e *cli.Env) flox.Machine {
-	return flox.Machine{Getenv: os.Getenv, Run: func(argv []string) error {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Dir = e.Dir
-		cmd.Stdout, cmd.Stderr = e.Stdout, e.Stderr
-		return cmd.Run()
-	}}
+	return s.Run(e.Stdout, e, p, pub)
 }

@@ -1,4 +1,4 @@
-package flox
+package publisher
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/policy"
 )
 
 type told []string
@@ -25,7 +26,7 @@ func TestConfigure(t *testing.T) {
 	env := map[string]string{"FLOX_CONFIG_DIR": cfgDir}
 	var ran [][]string
 	runErr := error(nil)
-	m := Machine{Getenv: func(k string) string { return env[k] }, Run: func(argv []string) error { ran = append(ran, argv); return runErr }}
+	m := Flox{Getenv: func(k string) string { return env[k] }, Run: func(argv []string) error { ran = append(ran, argv); return runErr }}
 	others := "to sign with other_1 instead (catalog other): flox publish --signing-private-key '/var/lib/keyform/other-1.key' PACKAGE\n"
 
 	t.Setenv("PATH", bin)
@@ -64,4 +65,11 @@ func TestConfigure(t *testing.T) {
 	if err := m.Configure(&out, &rep, p, pub); err != nil || ran != nil || !strings.HasPrefix(out.String(), "flox already signs with acme_1: ") {
 		t.Errorf("already set: %v, ran %q\n%s", err, ran, &out)
 	}
+}
+
+func policyWith(path string) (*policy.Policy, *policy.Publisher) {
+	k1 := &policy.Key{Label: "acme_1", Name: "cache.acme.example-1", Catalog: "acme", PrivateKeyPath: path}
+	k2 := &policy.Key{Label: "other_1", Name: "cache.other.example-1", Catalog: "other", PrivateKeyPath: "/var/lib/keyform/other-1.key"}
+	pub := &policy.Publisher{Label: "alice", Keys: []string{"acme_1", "other_1"}, DefaultKey: "acme_1", Flox: true}
+	return &policy.Policy{Keys: []*policy.Key{k1, k2}, Publishers: []*policy.Publisher{pub}}, pub
 }
