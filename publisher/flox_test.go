@@ -15,8 +15,9 @@ import (
 
 type told []string
 
-func (r *told) Warnf(f string, a ...any) { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
-func (r *told) Notef(f string, a ...any) { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
+func (r *told) Warnf(f string, a ...any)  { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
+func (r *told) Notef(f string, a ...any)  { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
+func (r *told) Printf(f string, a ...any) { *r = append(*r, fmt.Sprintf(f, a...)) }
 
 // Configure sets Flox's signing key once, with the flox on PATH, prints
 // the command when there is none, and how to sign with the other keys.

@@ -13,9 +13,11 @@ import (
 	"github.com/keyform/keyform/policy"
 )
 
-// Reporter receives the warnings and notes about key files, on standard
-// error (the keyform command's reporter implements it).
+// Reporter receives what was done to key files, and warnings and notes
+// about them, on standard error (the keyform command's reporter implements
+// it).
 type Reporter interface {
+	Printf(format string, args ...any)
 	Warnf(format string, args ...any)
 	Notef(format string, args ...any)
 }
@@ -29,9 +31,19 @@ type KeyFiles struct {
 	// Outside refuses a path inside the policy directory or its git work
 	// tree, where a key could be committed (secretfile.CheckOutside).
 	Outside func(path string) error
-	// Rand makes the messages that proofs sign.
+	// Path resolves a public key file, relative to the policy directory;
+	// messages name it as given. Nil leaves paths as they are.
+	Path func(string) string
+	// Rand makes new keys and the messages that proofs sign.
 	Rand io.Reader
 	Rep  Reporter
+}
+
+func (f KeyFiles) path(name string) string {
+	if f.Path == nil {
+		return name
+	}
+	return f.Path(name)
 }
 
 // Prove proves that the secret key file at path (absolute) belongs to k's

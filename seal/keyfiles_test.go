@@ -17,8 +17,9 @@ import (
 // told records warnings and notes as the CLI prints them.
 type told []string
 
-func (r *told) Warnf(f string, a ...any) { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
-func (r *told) Notef(f string, a ...any) { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
+func (r *told) Warnf(f string, a ...any)  { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
+func (r *told) Notef(f string, a ...any)  { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
+func (r *told) Printf(f string, a ...any) { *r = append(*r, fmt.Sprintf(f, a...)) }
 
 func keyFilesFor(t *testing.T, rep *told, forbidden string) (KeyFiles, *policy.Key, *keys.SecretKey) {
 	t.Helper()

@@ -3,15 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/keys"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -60,73 +54,16 @@ func runKeygen(e *cli.Env, o keygenOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	var todo []*policy.Key
-	if len(args) == 0 {
-		for _, k := range p.Keys {
-			if k.Pending() {
-				todo = append(todo, k)
-			}
-		}
-		if len(todo) == 0 {
-			e.Printf("every key already has a public key; nothing to generate")
-			return nil
-		}
+	todo, err := p.KeysToGenerate(args)
+	if err != nil {
+		return err
 	}
-	for _, label := range args {
-		k, err := p.FindKey(label)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(todo, k) {
-			todo = append(todo, k)
-		}
+	if len(todo) == 0 {
+		e.Printf("every key already has a public key; nothing to generate")
+		return nil
 	}
 	warnExpired(e, todo...)
-	// Check everything before writing anything, so a refusal leaves no
-	// half-generated set behind.
-	for _, k := range todo {
-		if err := checkKeygen(p, k, o.replace); err != nil {
-			return err
-		}
-	}
-	return generateKeys(e, todo)
-}
-
-// generateKeys generates a key pair for each key and writes both halves
-// (secretfile.CreatePairs: secrets first, durable, then public keys).
-func generateKeys(e *cli.Env, todo []*policy.Key) error {
-	pairs := make([]secretfile.Pair, len(todo))
-	for i, k := range todo {
-		sk, err := keys.Generate(k.Name, e.Rand)
-		if err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: e.Path(k.PublicKeyFile)}
-	}
-	return keyFiles(e).Writer(false).CreatePairs(pairs, func(i int) {
-		k := todo[i]
-		e.Printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
-		fmt.Fprintln(e.Stdout, pairs[i].Secret.Public().String())
-	})
-}
-
-func checkKeygen(p *policy.Policy, k *policy.Key, replace bool) error {
-	switch {
-	case k.PublicKeyFile == "":
-		return hint.Wrap(fmt.Errorf("key %s has an inline public_key, so keygen has nowhere to write a new one", k.Label),
-			"replace public_key with public_key_file = \"keys/%s.pub\" to let keygen manage it", k.Label)
-	case !k.Pending() && !replace:
-		return hint.Wrap(fmt.Errorf("key %s already has a public key in %s; every machine that trusts it would break if it changed", k.Label, k.PublicKeyFile),
-			"to move to a new key run \"keyform rotate %s\"; to replace it in place anyway pass --replace", k.Label)
-	case k.PrivateKeyPath == "":
-		return hint.Wrap(fmt.Errorf("key %s has no private_key_path", k.Label),
-			"add private_key_path = \"/var/lib/keyform/%s.key\" (an absolute path outside the repository)", k.Name)
-	}
-	if _, err := os.Lstat(k.PrivateKeyPath); err == nil {
-		return hint.Wrap(fmt.Errorf("key %s: private key file %s already exists; keyform never overwrites a private key", k.Label, k.PrivateKeyPath),
-			"if it is the key of %s, write its public key with \"keyform pubkey < %s > %s\"; otherwise move it away first", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
-	}
-	return nil
+	return keyFiles(e).Generate(e.Stdout, todo, o.replace)
 }
 
 func keygenStandalone(e *cli.Env, o keygenOpts) error {
@@ -138,25 +75,10 @@ func keygenStandalone(e *cli.Env, o keygenOpts) error {
 	case !filepath.IsAbs(o.secretOut):
 		return cli.Usagef("keygen: --secret-out %q must be an absolute path", o.secretOut)
 	}
-	sk, err := keys.Generate(o.name, e.Rand)
+	pk, err := keyFiles(e).GenerateStandalone(o.name, o.secretOut, o.publicOut)
 	if err != nil {
 		return err
 	}
-	if o.publicOut != "" {
-		if _, err := os.Lstat(e.Path(o.publicOut)); err == nil {
-			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
-		}
-	}
-	if err := keyFiles(e).Writer(true).Create(o.secretOut, sk); err != nil {
-		return err
-	}
-	pub := sk.Public().String()
-	if o.publicOut != "" {
-		if err := os.WriteFile(e.Path(o.publicOut), []byte(pub+"\n"), 0o644); err != nil {
-			os.Remove(o.secretOut)
-			return err
-		}
-	}
-	fmt.Fprintln(e.Stdout, pub)
+	fmt.Fprintln(e.Stdout, pk.String())
 	return nil
 }

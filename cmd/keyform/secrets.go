@@ -29,7 +29,7 @@ func checkOutside(e *cli.Env, path string) error {
 // keyFiles handles the private key files on this machine for the
 // command (seal.KeyFiles).
 func keyFiles(e *cli.Env) seal.KeyFiles {
-	return seal.KeyFiles{Outside: func(path string) error { return checkOutside(e, path) }, Rand: e.Rand, Rep: e}
+	return seal.KeyFiles{Outside: func(path string) error { return checkOutside(e, path) }, Path: e.Path, Rand: e.Rand, Rep: e}
 }
 
 // readIdentities reads an age identity file or SSH private key, asking
