@@ -4,12 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 )
@@ -67,46 +65,23 @@ func runRotate(e *cli.Env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case old.State == policy.Retired:
-		return hint.Wrap(fmt.Errorf("key %s is retired; rotate an active key", old.Label), "run \"keyform keys list\" to see the active keys")
-	case old.Pending():
-		return hint.Wrap(fmt.Errorf("key %s has no public key yet, so there is nothing to rotate", old.Label), "generate it with \"keyform keygen %s\"", old.Label)
+	if err := schema.CheckRotatable(old); err != nil {
+		return err
 	}
-	nk, err := successor(e, p, old, o)
+	nk, err := successor(p, old, o)
 	if err != nil {
 		return err
 	}
-	sk, err := keys.Generate(nk.Name, e.Rand)
-	if err != nil {
-		return err
-	}
-	pub := sk.Public().String()
 	es, err := newEditSet(e)
 	if err != nil {
 		return err
 	}
-	trustedBy, err := es.AddSuccessor(old, nk, pub)
+	r, err := keyFiles(e).Rotate(es, old, nk, func() (*policy.Policy, error) { return loadEdited(e, es) })
 	if err != nil {
 		return err
 	}
-	edited, err := loadEdited(e, es)
-	if err != nil {
-		return err
-	}
-	if k := edited.Key(nk.Label); k == nil || k.PublicKey != pub {
-		return fmt.Errorf("the edited policy does not hold the new key %s as expected; nothing was written (a keyform bug)", nk.Label)
-	}
-	if err := keyFiles(e).Writer(true).Create(nk.PrivateKeyPath, sk); err != nil {
-		return fmt.Errorf("key %s: %w", nk.Label, err)
-	}
-	if err := es.Write(); err != nil {
-		// The policy does not mention the secret, so it must not linger.
-		os.Remove(nk.PrivateKeyPath)
-		return fmt.Errorf("key %s: %w (the new secret key was removed again)", nk.Label, err)
-	}
-	reportRotation(e, p, old, nk, trustedBy)
-	fmt.Fprintln(e.Stdout, pub)
+	reportRotation(e, p, old, nk, r.TrustedBy)
+	fmt.Fprintln(e.Stdout, r.PublicKey)
 	return nil
 }
 
@@ -128,23 +103,13 @@ func reportRotation(e *cli.Env, p *policy.Policy, old *policy.Key, nk schema.Key
 }
 
 // successor works out the new key's block from the flags and the defaults
-// (schema.Successor), and checks nothing it would write exists.
-func successor(e *cli.Env, p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
+// (schema.Successor).
+func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
 	nk, err := schema.Successor(p, old, schema.KeyBlock{Label: o.label, Name: o.name, PrivateKeyPath: o.privatePath, PublicKeyFile: o.publicFile})
-	var se *schema.SuccessorError
-	if errors.As(err, &se) {
+	if se := (*schema.SuccessorError)(nil); errors.As(err, &se) {
 		return nk, successorError(old, nk, se)
-	} else if err != nil {
-		return nk, err
 	}
-	if _, err := os.Lstat(nk.PrivateKeyPath); err == nil {
-		return nk, hint.Wrap(fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", nk.PrivateKeyPath),
-			"move it away, or choose another path with --private-key-path")
-	}
-	if _, err := os.Lstat(e.Path(nk.PublicKeyFile)); err == nil {
-		return nk, hint.Wrap(fmt.Errorf("public key file %s already exists", nk.PublicKeyFile), "remove it if it is stale, or choose another path with --public-key-file")
-	}
-	return nk, nil
+	return nk, err
 }
 
 // successorError says which flag to change.
