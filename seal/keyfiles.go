@@ -31,15 +31,18 @@ type KeyFiles struct {
 	// Outside refuses a path inside the policy directory or its git work
 	// tree, where a key could be committed (secretfile.CheckOutside).
 	Outside func(path string) error
-	// Path resolves a public key file, relative to the policy directory;
-	// messages name it as given. Nil leaves paths as they are.
+	// Path resolves a path relative to the policy directory (cli.Env.Path):
+	// the directory itself ("."), public key files, secrets named on the
+	// command line. Messages name paths as given. Nil leaves them as they
+	// are.
 	Path func(string) string
 	// Rand makes new keys and the messages that proofs sign.
 	Rand io.Reader
 	Rep  Reporter
 }
 
-func (f KeyFiles) path(name string) string {
+// Resolve resolves name with Path.
+func (f KeyFiles) Resolve(name string) string {
 	if f.Path == nil {
 		return name
 	}

@@ -55,7 +55,7 @@ func (f KeyFiles) Generate(w io.Writer, ks []*policy.Key, replace bool) error {
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k.Label, err)
 		}
-		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: f.path(k.PublicKeyFile)}
+		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: f.Resolve(k.PublicKeyFile)}
 	}
 	return f.Writer(false).CreatePairs(pairs, func(i int) {
 		k := ks[i]
@@ -74,7 +74,7 @@ func (f KeyFiles) GenerateStandalone(name, secretPath, publicFile string) (*keys
 		return nil, err
 	}
 	if publicFile != "" {
-		if _, err := os.Lstat(f.path(publicFile)); err == nil {
+		if _, err := os.Lstat(f.Resolve(publicFile)); err == nil {
 			return nil, fmt.Errorf("--public-out %s already exists; not overwriting it", publicFile)
 		}
 	}
@@ -83,7 +83,7 @@ func (f KeyFiles) GenerateStandalone(name, secretPath, publicFile string) (*keys
 	}
 	pk := sk.Public()
 	if publicFile != "" {
-		if err := os.WriteFile(f.path(publicFile), []byte(pk.String()+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(f.Resolve(publicFile), []byte(pk.String()+"\n"), 0o644); err != nil {
 			os.Remove(secretPath)
 			return nil, err
 		}

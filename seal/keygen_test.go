@@ -45,7 +45,7 @@ func TestGenerate(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "keys"), 0o755)
 	os.Chmod(secrets, 0o700)
 	var rep told
-	f := KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: &rep}
+	f := KeyFiles{Path: under(dir), Rand: rand.Reader, Rep: &rep}
 	a := &policy.Key{Label: "a_1", Name: "a.example-1", PublicKeyFile: "keys/a_1.pub", PrivateKeyPath: filepath.Join(secrets, "a.key")}
 	b := &policy.Key{Label: "b_1", Name: "b.example-1", PublicKeyFile: "keys/b_1.pub", PrivateKeyPath: filepath.Join(secrets, "b.key")}
 	taken := &policy.Key{Label: "c_1", Name: "c.example-1", PublicKeyFile: "keys/c_1.pub", PrivateKeyPath: filepath.Join(secrets, "c.key")}
@@ -79,7 +79,7 @@ func TestGenerate(t *testing.T) {
 
 func TestGenerateStandalone(t *testing.T) {
 	dir := t.TempDir()
-	f := KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: new(told)}
+	f := KeyFiles{Path: under(dir), Rand: rand.Reader, Rep: new(told)}
 	secret := filepath.Join(dir, "s", "n.key")
 	pk, err := f.GenerateStandalone("n-1", secret, "n.pub")
 	if err != nil {
@@ -103,5 +103,16 @@ func TestGenerateStandalone(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(secret); !bytes.Equal(again, data) {
 		t.Error("the secret changed")
+	}
+}
+
+// under resolves paths as the keyform command does (cli.Env.Path):
+// relative ones under dir.
+func under(dir string) func(string) string {
+	return func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
 	}
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 )
 
 func keysCheckCommand() *cli.Command {
@@ -50,20 +48,7 @@ func runKeysCheck(e *cli.Env, o keysCheckOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, k)
-	path := o.secret
-	if path == "" {
-		if path, err = p.KeyPathFor(k, o.publisher); err != nil {
-			return err
-		}
-	}
-	if path == "" {
-		return hint.Wrap(fmt.Errorf("key %s has no private_key_path", k.Label),
-			"pass the file to check: keyform keys check %s --secret /path/to/key", k.Label)
-	}
-	if path, err = filepath.Abs(e.Path(path)); err != nil {
-		return err
-	}
-	proof, err := keyFiles(e).Prove(k, path)
+	path, proof, err := keyFiles(e).CheckInstalled(p, k, o.publisher, o.secret)
 	if err != nil {
 		return err
 	}

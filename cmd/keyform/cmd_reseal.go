@@ -2,11 +2,8 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -51,7 +48,7 @@ func runReseal(e *cli.Env, o resealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	ks, err := resealKeys(p, args)
+	ks, err := p.GeneratedKeys(args)
 	if err != nil {
 		return err
 	}
@@ -66,22 +63,7 @@ func runReseal(e *cli.Env, o resealOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	var failed []error
-	outOfDate := false
-	for _, r := range plan {
-		switch k := r.Key; {
-		case r.State == seal.Unsealed && len(args) > 0:
-			fmt.Fprintf(e.Stdout, "unsealed %s: no publisher has recipients for it\n", k.Label)
-		case r.State == seal.Unsealed:
-		case r.State == seal.Current:
-			fmt.Fprintf(e.Stdout, "current %s\n", k.Label)
-		case r.Err != nil:
-			outOfDate, failed = true, append(failed, r.Err)
-		case o.check:
-			outOfDate = true
-			fmt.Fprintf(e.Stdout, "%s %s: %s\n", r.State, k.Label, r.Change())
-		}
-	}
+	outOfDate, failed := seal.ReportReseal(e.Stdout, plan, len(args) > 0, o.check)
 	if n := len(failed); n > 0 {
 		// Nothing is written unless every stale key can be resealed.
 		for _, err := range failed[:n-1] {
@@ -95,55 +77,5 @@ func runReseal(e *cli.Env, o resealOpts, args []string) error {
 	case o.check:
 		return nil
 	}
-	return writeReseal(e, plan)
-}
-
-// resealKeys returns the keys named on the command line, or else every
-// generated key.
-func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
-	var ks []*policy.Key
-	for _, label := range labels {
-		k, err := p.FindGeneratedKey(label)
-		if err != nil {
-			return nil, err
-		}
-		ks = append(ks, k)
-	}
-	if len(labels) == 0 {
-		for _, k := range p.Keys {
-			if !k.Pending() {
-				ks = append(ks, k)
-			}
-		}
-	}
-	return ks, nil
-}
-
-// writeReseal writes the keys sealed anew, then removes the orphaned ones.
-func writeReseal(e *cli.Env, plan []seal.Reseal) error {
-	for _, r := range plan {
-		if r.Sealed == nil {
-			continue
-		}
-		if err := r.Sealed.Write(e.Path(".")); err != nil {
-			return err
-		}
-		if k := r.Key; r.State == seal.Missing {
-			fmt.Fprintf(e.Stdout, "sealed %s to %s (%s): %s\n", k.Label, cli.Plural(len(r.Want), "recipient", "recipients"), strings.Join(seal.Publishers(r.Want), ", "), k.SealedFile)
-			continue
-		}
-		fmt.Fprintf(e.Stdout, "resealed %s: %s\n", r.Key.Label, r.Change())
-		r.Status.WarnRotation(e)
-	}
-	for _, r := range plan {
-		if r.State != seal.Orphaned {
-			continue
-		}
-		if err := seal.Remove(e.Path("."), r.Key); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.Stdout, "removed %s: no publisher recipients left\n", r.Key.Label)
-		r.Status.WarnRotation(e)
-	}
-	return nil
+	return seal.WriteReseal(e.Path("."), plan, e.Stdout, e)
 }

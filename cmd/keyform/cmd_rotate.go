@@ -9,6 +9,7 @@ import (
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/rotation"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -76,7 +77,7 @@ func runRotate(e *cli.Env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := keyFiles(e).Rotate(es, old, nk, func() (*policy.Policy, error) { return loadEdited(e, es) })
+	r, err := rotation.Rotate(keyFiles(e), es, old, nk, func() (*policy.Policy, error) { return loadEdited(e, es) })
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -55,56 +51,27 @@ func runSeal(e *cli.Env, o sealOpts, args []string) error {
 	// Seal everything in memory first: a refusal leaves no file written.
 	var todo []*seal.Sealed
 	for _, label := range args {
-		s, err := sealKey(e, p, label, o)
+		k, err := p.FindGeneratedKey(label)
 		if err != nil {
 			return err
 		}
-		if s != nil {
-			todo = append(todo, s)
+		warnExpired(e, k)
+		st, s, err := keyFiles(e).SealKey(p, k, o.secret, o.force)
+		if err != nil {
+			return err
 		}
+		if s == nil {
+			fmt.Fprintln(e.Stdout, st.CurrentLine())
+			continue
+		}
+		todo = append(todo, s)
 	}
 	for _, s := range todo {
 		if err := s.Write(e.Path(".")); err != nil {
 			return err
 		}
-		k, want := s.Status.Key, s.Status.Want
-		fmt.Fprintf(e.Stdout, "sealed %s to %s (%s): %s\n", k.Label, cli.Plural(len(want), "recipient", "recipients"), strings.Join(seal.Publishers(want), ", "), k.SealedFile)
+		fmt.Fprintln(e.Stdout, s.Status.SealedLine())
 		s.Status.WarnRotation(e)
 	}
 	return nil
-}
-
-// sealKey seals the key labelled label in memory, or returns nil when it
-// is current already.
-func sealKey(e *cli.Env, p *policy.Policy, label string, o sealOpts) (*seal.Sealed, error) {
-	k, err := p.FindGeneratedKey(label)
-	if err != nil {
-		return nil, err
-	}
-	warnExpired(e, k)
-	st, err := seal.Check(os.DirFS(e.Path(".")), p, k)
-	if err != nil {
-		return nil, err
-	}
-	if len(st.Want) == 0 {
-		return nil, hint.Wrap(fmt.Errorf("key %s has no recipients: no publisher with recipients lists it", k.Label),
-			"add a publisher with keys = [key.%s] and recipients = [\"age1...\"]", k.Label)
-	}
-	if st.State == seal.Current && !o.force {
-		fmt.Fprintf(e.Stdout, "current %s: %s is sealed to the policy's %s\n", k.Label, k.SealedFile, cli.Plural(len(st.Want), "recipient", "recipients"))
-		return nil, nil
-	}
-	path := o.secret
-	if path == "" {
-		path = k.PrivateKeyPath
-	}
-	if path == "" {
-		return nil, hint.Wrap(fmt.Errorf("key %s has no private_key_path to read the secret from", k.Label),
-			"pass it with --secret FILE, or set private_key_path on the key")
-	}
-	sk, err := seal.ReadSecret(k, e.Path(path))
-	if err != nil {
-		return nil, err
-	}
-	return seal.Prepare(st, sk)
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/seal"
 )
 
@@ -68,30 +65,6 @@ func runUnseal(e *cli.Env, o unsealOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, k)
-	out := filepath.Clean(o.out)
-	if o.out == "" {
-		if out, err = p.KeyPathFor(k, o.publisher); err != nil {
-			return err
-		}
-	}
-	if out == "" {
-		return hint.Wrap(fmt.Errorf("key %s has no private_key_path, so there is nowhere to install it", k.Label),
-			"pass --out /absolute/path, or set private_key_path on the key or private_key_dir on its publisher")
-	}
-	if err := checkOutside(e, out); err != nil {
-		return err
-	}
-	if _, err := os.Lstat(out); err == nil && !o.force {
-		return hint.Wrap(fmt.Errorf("%s already exists; keyform never overwrites a private key", out),
-			"check what it holds with \"keyform keys check %s --secret %s\"; pass --force to replace it", k.Label, out)
-	}
-	ids, err := readIdentities(e, o.identity)
-	if err != nil {
-		return err
-	}
-	sk, err := seal.OpenKey(e.Path("."), k, ids)
-	if err != nil {
-		return err
-	}
-	return keyFiles(e).Install(e.Stdout, k, sk, out, o.force)
+	ids := func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
+	return keyFiles(e).Unseal(e.Stdout, p, k, seal.Unseal{Out: o.out, Publisher: o.publisher, Force: o.force}, ids)
 }

@@ -1,4 +1,4 @@
-package seal
+package rotation
 
 import (
 	"crypto/rand"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
 const rotatePolicy = `catalog "c" {}
@@ -28,7 +29,7 @@ target "nixos" "direct" {
 
 // rotation sets up a policy directory and the successor of its key c_1,
 // with the new secret going to secrets/.
-func rotation(t *testing.T, pubFile string) (KeyFiles, *schema.EditSet, *policy.Key, schema.KeyBlock, func() (*policy.Policy, error)) {
+func setup(t *testing.T, pubFile string) (seal.KeyFiles, *schema.EditSet, *policy.Key, schema.KeyBlock, func() (*policy.Policy, error)) {
 	t.Helper()
 	dir, secrets := t.TempDir(), t.TempDir()
 	os.Chmod(secrets, 0o700)
@@ -50,60 +51,67 @@ func rotation(t *testing.T, pubFile string) (KeyFiles, *schema.EditSet, *policy.
 		}
 		return res.Policy, nil
 	}
-	f := KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: new(told)}
+	f := seal.KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: quiet{}}
 	return f, es, old, nk, validate
 }
 
 func TestRotate(t *testing.T) {
-	f, es, old, nk, validate := rotation(t, "")
-	r, err := f.Rotate(es, old, nk, validate)
+	f, es, old, nk, validate := setup(t, "")
+	r, err := Rotate(f, es, old, nk, validate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.TrustedBy) != 1 || r.TrustedBy[0] != "nixos.direct" || !strings.HasPrefix(r.PublicKey, "cache.c.example-2:") {
 		t.Errorf("Rotation = %+v", r)
 	}
-	sk, err := ReadSecret(&policy.Key{Label: nk.Label, Name: nk.Name, PublicKey: r.PublicKey}, nk.PrivateKeyPath)
+	sk, err := seal.ReadSecret(&policy.Key{Label: nk.Label, Name: nk.Name, PublicKey: r.PublicKey}, nk.PrivateKeyPath)
 	if fi, _ := os.Stat(nk.PrivateKeyPath); err != nil || sk == nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("new secret: %v", err)
 	}
-	pub, _ := os.ReadFile(f.path(nk.PublicKeyFile))
-	src, _ := os.ReadFile(f.path("keyform.hcl"))
+	pub, _ := os.ReadFile(f.Resolve(nk.PublicKeyFile))
+	src, _ := os.ReadFile(f.Resolve("keyform.hcl"))
 	if string(pub) != r.PublicKey+"\n" || !strings.Contains(string(src), `key "c_2"`) || !strings.Contains(string(src), "trust = [key.c_1, key.c_2]") {
 		t.Errorf("public key file %q, policy:\n%s", pub, src)
 	}
 
 	// Run again with the same successor: its secret is there now.
-	if _, err := f.Rotate(es, old, nk, validate); err == nil || !strings.Contains(err.Error(), "already exists; keyform never overwrites a private key") {
+	if _, err := Rotate(f, es, old, nk, validate); err == nil || !strings.Contains(err.Error(), "already exists; keyform never overwrites a private key") {
 		t.Errorf("second rotation: %v", err)
 	}
 }
 
 // A rotation that fails leaves neither secret nor policy edit behind.
 func TestRotateFails(t *testing.T) {
-	f, es, old, nk, _ := rotation(t, "")
+	f, es, old, nk, _ := setup(t, "")
 	invalid := func() (*policy.Policy, error) { return nil, errors.New("the edited policy does not validate") }
-	if _, err := f.Rotate(es, old, nk, invalid); err == nil || err.Error() != "the edited policy does not validate" {
+	if _, err := Rotate(f, es, old, nk, invalid); err == nil || err.Error() != "the edited policy does not validate" {
 		t.Errorf("invalid edit: %v", err)
 	}
 	if _, err := os.Lstat(nk.PrivateKeyPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("invalid edit wrote the secret: %v", err)
 	}
-	if src, _ := os.ReadFile(f.path("keyform.hcl")); string(src) != rotatePolicy {
+	if src, _ := os.ReadFile(f.Resolve("keyform.hcl")); string(src) != rotatePolicy {
 		t.Errorf("invalid edit changed the policy:\n%s", src)
 	}
 
 	// The public key file cannot be written: the secret is removed again.
-	f, es, old, nk, validate := rotation(t, "blocker/c-2.pub")
-	os.WriteFile(f.path("blocker"), nil, 0o644)
-	_, err := f.Rotate(es, old, nk, validate)
+	f, es, old, nk, validate := setup(t, "blocker/c-2.pub")
+	os.WriteFile(f.Resolve("blocker"), nil, 0o644)
+	_, err := Rotate(f, es, old, nk, validate)
 	if err == nil || !strings.HasSuffix(err.Error(), "(the new secret key was removed again)") {
 		t.Errorf("policy write fails: %v", err)
 	}
 	if _, err := os.Lstat(nk.PrivateKeyPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the secret stayed: %v", err)
 	}
-	if after, _ := os.ReadFile(f.path("keyform.hcl")); string(after) != rotatePolicy {
+	if after, _ := os.ReadFile(f.Resolve("keyform.hcl")); string(after) != rotatePolicy {
 		t.Errorf("the policy changed:\n%s", after)
 	}
 }
+
+// quiet drops what KeyFiles reports: these tests look at the files.
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
+func (quiet) Warnf(string, ...any)  {}
+func (quiet) Notef(string, ...any)  {}

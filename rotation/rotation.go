@@ -1,4 +1,8 @@
-package seal
+// Package rotation carries out a key rotation ("keyform rotate"): the
+// successor's key pair and the policy edit that adds it, written both or
+// neither. The edit itself is schema's (EditSet.AddSuccessor), the secret
+// file seal.KeyFiles'.
+package rotation
 
 import (
 	"fmt"
@@ -8,6 +12,7 @@ import (
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
+	"github.com/keyform/keyform/seal"
 )
 
 // Rotation is what Rotate did: the new key's public key, and the targets
@@ -17,19 +22,19 @@ type Rotation struct {
 	TrustedBy []string
 }
 
-// Rotate carries out "keyform rotate": old gets the successor nk (completed
-// by schema.Successor). It refuses when a file it would write exists,
+// Rotate carries out "keyform rotate" with the key files f: old gets the
+// successor nk (completed by schema.Successor). It refuses when a file it would write exists,
 // generates the new pair, edits the policy in es (AddSuccessor), and has
 // validate load the edited policy, which must hold the new key. Only then
 // does it write the secret (0600, never overwriting) and the policy; when
 // the policy cannot be written, the secret is removed again, since no
 // policy mentions it.
-func (f KeyFiles) Rotate(es *schema.EditSet, old *policy.Key, nk schema.KeyBlock, validate func() (*policy.Policy, error)) (*Rotation, error) {
+func Rotate(f seal.KeyFiles, es *schema.EditSet, old *policy.Key, nk schema.KeyBlock, validate func() (*policy.Policy, error)) (*Rotation, error) {
 	if _, err := os.Lstat(nk.PrivateKeyPath); err == nil {
 		return nil, hint.Wrap(fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", nk.PrivateKeyPath),
 			"move it away, or choose another path with --private-key-path")
 	}
-	if _, err := os.Lstat(f.path(nk.PublicKeyFile)); err == nil {
+	if _, err := os.Lstat(f.Resolve(nk.PublicKeyFile)); err == nil {
 		return nil, hint.Wrap(fmt.Errorf("public key file %s already exists", nk.PublicKeyFile), "remove it if it is stale, or choose another path with --public-key-file")
 	}
 	sk, err := keys.Generate(nk.Name, f.Rand)
