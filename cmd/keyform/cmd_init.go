@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -43,23 +42,10 @@ func runInit(e *cli.Env, dir string, args []string) error {
 	if !filepath.IsAbs(dir) {
 		return cli.Usagef("--private-dir %q must be an absolute path", dir)
 	}
-	src, err := schema.Starter(filepath.Join(dir, "cache.example.org-1.key"))
-	if err != nil {
+	err := schema.WriteStarter(e.Path("."), filepath.Join(dir, "cache.example.org-1.key"))
+	if errors.Is(err, schema.ErrUnquotable) {
 		return cli.Usagef("--private-dir %q holds characters that cannot go in the policy", dir)
-	}
-	f, err := os.OpenFile(e.Path("keyform.hcl"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return hint.Wrap(errors.New("keyform.hcl already exists; not overwriting it"), "edit it, or run init in an empty directory")
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(src); err != nil {
-		f.Close()
-		os.Remove(e.Path("keyform.hcl"))
-		return err
-	}
-	if err := f.Close(); err != nil {
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "wrote keyform.hcl\nnext: edit it, then run \"keyform keygen\" and \"keyform validate\"\n")

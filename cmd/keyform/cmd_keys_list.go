@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -27,19 +26,6 @@ prints the same as a JSON array for scripts.`,
 	}
 }
 
-// keyInfo is the JSON shape of one key in "keys list --json". Field names
-// are part of keyform's stable interface.
-type keyInfo struct {
-	Label       string   `json:"label"`
-	Name        string   `json:"name"`
-	State       string   `json:"state"`
-	Catalog     string   `json:"catalog,omitempty"`
-	PublicKey   string   `json:"public_key,omitempty"`
-	Fingerprint string   `json:"fingerprint,omitempty"`
-	Expires     string   `json:"expires,omitempty"`
-	TrustedBy   []string `json:"trusted_by"`
-}
-
 func runKeysList(e *cli.Env, asJSON bool, args []string) error {
 	if len(args) > 0 {
 		return cli.Usagef("keys list takes no arguments")
@@ -48,25 +34,9 @@ func runKeysList(e *cli.Env, asJSON bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	trustedBy := p.TrustedBy()
-	infos := make([]keyInfo, 0, len(p.Keys))
-	for _, k := range p.Keys {
-		info := keyInfo{
-			Label: k.Label, Name: k.Name, State: k.Status(e.Now()), Catalog: k.Catalog,
-			PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, TrustedBy: trustedBy[k],
-		}
-		if info.TrustedBy == nil {
-			info.TrustedBy = []string{}
-		}
-		if !k.Expires.IsZero() {
-			info.Expires = k.Expires.Format("2006-01-02")
-		}
-		infos = append(infos, info)
-	}
+	infos := p.KeyInfos(e.Now())
 	if asJSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
+		return e.PrintJSON(infos)
 	}
 	tw := cli.NewTable(e.Stdout)
 	fmt.Fprintln(tw, "KEY\tNAME\tSTATE\tCATALOG\tFINGERPRINT\tTRUSTED BY")
