@@ -7,6 +7,7 @@ package rotation
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/keys"
@@ -15,11 +16,40 @@ import (
 	"github.com/keyform/keyform/seal"
 )
 
-// Rotation is what Rotate did: the new key's public key, and the targets
-// whose trust lists now name the new key next to the old one.
+// Rotation is what Rotate did: Old got the successor New, whose public
+// key is PublicKey, and the targets TrustedBy now name New next to Old.
 type Rotation struct {
+	Old       *policy.Key
+	New       schema.KeyBlock
 	PublicKey string
 	TrustedBy []string
+}
+
+// Reporter receives what a rotation did and what comes next, on standard
+// error (the keyform command's reporter implements it).
+type Reporter interface {
+	Printf(format string, args ...any)
+	Nextf(format string, args ...any)
+}
+
+// Report says what the rotation changed and what comes next: rolling the
+// new key out before signing with it, the publishers that sign with the old
+// key (p is the policy before the rotation), and retiring the old key.
+func (r *Rotation) Report(rep Reporter, p *policy.Policy) {
+	old, nk := r.Old, r.New
+	where := "no catalog"
+	if nk.Catalog != "" {
+		where = "catalog " + nk.Catalog
+	}
+	rep.Printf("key %s (%s) added after %s in %s, in %s", nk.Label, nk.Name, old.Label, old.Pos.File, where)
+	rep.Printf("key %s: secret written to %s (0600), public key to %s", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
+	if len(r.TrustedBy) > 0 {
+		rep.Printf("key.%s added next to key.%s in the trust list of %s", nk.Label, old.Label, strings.Join(r.TrustedBy, ", "))
+	}
+	for _, pub := range p.PublishersOf(old.Label) {
+		rep.Printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
+	}
+	rep.Nextf("run \"keyform render\", review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
 }
 
 // Rotate carries out "keyform rotate" with the key files f: old gets the
@@ -41,7 +71,7 @@ func Rotate(f seal.KeyFiles, es *schema.EditSet, old *policy.Key, nk schema.KeyB
 	if err != nil {
 		return nil, err
 	}
-	r := &Rotation{PublicKey: sk.Public().String()}
+	r := &Rotation{Old: old, New: nk, PublicKey: sk.Public().String()}
 	if r.TrustedBy, err = es.AddSuccessor(old, nk, r.PublicKey); err != nil {
 		return nil, err
 	}

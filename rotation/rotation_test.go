@@ -3,6 +3,7 @@ package rotation
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,3 +116,34 @@ type quiet struct{}
 func (quiet) Printf(string, ...any) {}
 func (quiet) Warnf(string, ...any)  {}
 func (quiet) Notef(string, ...any)  {}
+
+type lines []string
+
+func (l *lines) Printf(f string, a ...any) { *l = append(*l, "keyform: "+fmt.Sprintf(f, a...)) }
+func (l *lines) Nextf(f string, a ...any)  { *l = append(*l, "next: "+fmt.Sprintf(f, a...)) }
+
+// The report names what changed, the publishers still signing with the
+// old key, and the way to retire it.
+func TestReport(t *testing.T) {
+	old := &policy.Key{Label: "c_1", Name: "c-1", Pos: policy.Pos{File: "keys.hcl"}}
+	r := &Rotation{Old: old, TrustedBy: []string{"nixos.a", "darwin.b"},
+		New: schema.KeyBlock{Label: "c_2", Name: "c-2", Catalog: "c", PrivateKeyPath: "/k/c-2.key", PublicKeyFile: "keys/c-2.pub"}}
+	p := &policy.Policy{Keys: []*policy.Key{old}, Publishers: []*policy.Publisher{{Label: "ci", Keys: []string{"c_1"}}, {Label: "other"}}}
+	var got lines
+	r.Report(&got, p)
+	want := lines{
+		"keyform: key c_2 (c-2) added after c_1 in keys.hcl, in catalog c",
+		"keyform: key c_2: secret written to /k/c-2.key (0600), public key to keys/c-2.pub",
+		"keyform: key.c_2 added next to key.c_1 in the trust list of nixos.a, darwin.b",
+		`keyform: publisher ci signs with key.c_1; when it should sign with the new key, add key.c_2 to its keys and run "keyform seal c_2"`,
+		`next: run "keyform render", review with "keyform plan", merge and roll out; once every machine trusts c-2, sign with it and run "keyform retire c_1"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("report:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	r.New.Catalog, r.TrustedBy, p.Publishers = "", nil, nil
+	got = nil
+	if r.Report(&got, p); len(got) != 3 || !strings.HasSuffix(got[0], "in no catalog") {
+		t.Errorf("no catalog, trust lists or publishers:\n%s", strings.Join(got, "\n"))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/hint"
@@ -81,26 +80,9 @@ func runRotate(e *cli.Env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	reportRotation(e, p, old, nk, r.TrustedBy)
+	r.Report(e, p)
 	fmt.Fprintln(e.Stdout, r.PublicKey)
 	return nil
-}
-
-// reportRotation says what rotate changed and what comes next.
-func reportRotation(e *cli.Env, p *policy.Policy, old *policy.Key, nk schema.KeyBlock, trustedBy []string) {
-	where := "no catalog"
-	if nk.Catalog != "" {
-		where = "catalog " + nk.Catalog
-	}
-	e.Printf("key %s (%s) added after %s in %s, in %s", nk.Label, nk.Name, old.Label, old.Pos.File, where)
-	e.Printf("key %s: secret written to %s (0600), public key to %s", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
-	if len(trustedBy) > 0 {
-		e.Printf("key.%s added next to key.%s in the trust list of %s", nk.Label, old.Label, strings.Join(trustedBy, ", "))
-	}
-	for _, pub := range p.PublishersOf(old.Label) {
-		e.Printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
-	}
-	e.Nextf("run \"keyform render\", review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
 }
 
 // successor works out the new key's block from the flags and the defaults
