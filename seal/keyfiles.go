@@ -23,10 +23,11 @@ type Reporter interface {
 }
 
 // KeyFiles handles the private key files on this machine for the
-// commands that keep keys (keys check, keygen, rotate, unseal, publisher
-// setup): where they may go, proving that one holds the policy's key, and
-// writing and installing them, with warnings about files and directories
-// others can read. The rules are internal/secretfile's.
+// commands that keep keys (keygen, seal, unseal, keys check, and through
+// packages rotation and publisher, rotate and publisher setup): where they
+// may go, proving that one holds the policy's key, reading, writing and
+// installing them, with warnings about files and directories others can
+// read. The rules are internal/secretfile's.
 type KeyFiles struct {
 	// Outside refuses a path inside the policy directory or its git work
 	// tree, where a key could be committed (secretfile.CheckOutside).
