@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
