@@ -134,7 +134,12 @@ func (r *Result) WriteErrors(w io.Writer, width uint, color bool) error {
 
 // Load reads every *.hcl file in dir (not recursing) and returns the
 // resolved policy or diagnostics.
-func Load(dir string, opts Options) *Result {
+func Load(dir string, opts Options) *Result { return LoadAs(dir, dir, opts) }
+
+// LoadAs is Load naming the files in diagnostics under display ("."
+// names them bare): the keyform command shows paths relative to the
+// policy directory, whatever -C says.
+func LoadAs(dir, display string, opts Options) *Result {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return errResult("Cannot read policy directory", err.Error())
@@ -143,7 +148,7 @@ func Load(dir string, opts Options) *Result {
 	if opts.WorkTree == "" {
 		opts.WorkTree = gitfs.FindWorkTree(abs)
 	}
-	return LoadFS(os.DirFS(dir), dir, opts)
+	return LoadFS(os.DirFS(abs), display, opts)
 }
 
 // LoadFS is Load over any file system; dir is only used to name files in

@@ -22,7 +22,7 @@ import (
 // loadPolicy loads the policy in the policy directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
 func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
-	res := loadDir(e, ".", ".", opts)
+	res := schema.LoadAs(e.Path("."), ".", loadOptions(e, opts))
 	if len(res.Diags) > 0 {
 		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
 	}
@@ -30,17 +30,6 @@ func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
 		return nil, cli.ErrInvalid
 	}
 	return res.Policy, nil
-}
-
-// loadDir loads the policy in dir (relative to the policy directory),
-// naming its files in diagnostics under display ("." names them bare).
-func loadDir(e *cli.Env, dir, display string, opts schema.Options) *schema.Result {
-	abs, err := filepath.Abs(e.Path(dir))
-	if err != nil {
-		return schema.Load(e.Path(dir), loadOptions(e, opts))
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.LoadFS(os.DirFS(abs), display, loadOptions(e, opts))
 }
 
 // loadOptions completes the options of every policy load of the command

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,7 +38,7 @@ func TestLoadsUseLoadOptions(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || (sel.Sel.Name != "Load" && sel.Sel.Name != "LoadFS" && sel.Sel.Name != "NewEditSet") {
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || !slices.Contains([]string{"Load", "LoadAs", "LoadFS", "LoadBase", "NewEditSet"}, sel.Sel.Name) {
 				return true
 			}
 			loads++
