@@ -109,16 +109,16 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 // renders, by the test "keyform check" makes (outdir.Drift): the change
 // under review would not reach machines as the plan shows.
 func warnUnrendered(e *cli.Env, p *policy.Policy) {
-	outDir, all, err := renderAll(e, p, "")
+	tree, err := renderTree(e, p, "")
 	var drift []outdir.Entry
 	if err == nil {
-		drift, err = outdir.Drift(e.Dir, outDir, all)
+		drift, err = tree.Drift()
 	}
 	switch {
 	case err != nil:
 		e.Warnf("cannot compare the generated files with the policy: %v", err)
 	case len(drift) > 0:
-		e.Warnf("%s out of date under %s: machines get what is generated, not this plan", cli.Plural(len(drift), "generated file is", "generated files are"), outDir)
+		e.Warnf("%v: machines get what is generated, not this plan", outdir.OutOfDate(tree.OutDir, drift))
 		e.Hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
 	}
 }

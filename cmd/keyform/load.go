@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
@@ -86,27 +85,10 @@ func policySource(e *cli.Env) string {
 	return filepath.ToSlash(rel)
 }
 
-// renderAll renders everything the policy renders (render.All) under the
-// output directory: -o, else the policy's output_dir. It returns that
-// directory, slash-separated, for messages.
-func renderAll(e *cli.Env, p *policy.Policy, outDir string) (string, []render.File, error) {
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
-	}
-	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
-	return filepath.ToSlash(outDir), files, err
-}
-
-// now is the date keyform judges expiry against, the default of env.now.
-// KEYFORM_NOW (YYYY-MM-DD) pins it, so scripts and tests about expiry give
-// the same answer every day.
-func now() time.Time {
-	if s := os.Getenv("KEYFORM_NOW"); s != "" {
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return t
-		}
-	}
-	return time.Now()
+// renderTree renders everything the policy renders under the output
+// directory: -o, else the policy's output_dir.
+func renderTree(e *cli.Env, p *policy.Policy, outDir string) (*outdir.Tree, error) {
+	return outdir.Render(e.Dir, p, policySource(e), outDir)
 }
 
 func orDash(s string) string {
