@@ -88,8 +88,10 @@ func progress(e *cli.Env, forPeople bool) audit.Progress {
 // auditUsage makes a paths list on standard input for several stores the
 // command-line mistake it is.
 func auditUsage(err error) error {
-	if errors.Is(err, audit.ErrPathsStdin) {
-		return cli.Usagef("%s", audit.ErrPathsStdin)
+	for _, usage := range []error{audit.ErrPathsStdin, audit.ErrStoreOneCatalog} {
+		if errors.Is(err, usage) {
+			return cli.Usagef("%s", usage)
+		}
 	}
 	return err
 }

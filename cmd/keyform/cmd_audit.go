@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/keyform/keyform/audit"
@@ -66,7 +65,8 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := auditJobs(e, p, o, args)
+	req := audit.Request{Catalogs: args, Store: o.cache.store, Paths: o.cache.paths, Record: o.record}
+	jobs, err := req.Jobs(e, p, func(ks ...*policy.Key) { warnExpired(e, ks...) })
 	if err != nil {
 		return auditUsage(err)
 	}
@@ -82,54 +82,15 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 		return err
 	}
 	if o.record {
-		for _, r := range reports {
-			if err := audit.WriteRecord(e.Path("."), r.Summary(e.Now())); err != nil {
-				return fmt.Errorf("recording the audit of catalog %s: %w", r.Catalog, err)
-			}
-			e.Printf("recorded %s", audit.RecordFile(r.Catalog))
+		if err := audit.RecordAll(e, e.Path("."), reports, e.Now()); err != nil {
+			return err
 		}
 	}
-	return auditExit(reports)
+	problems, err := audit.Verdict(reports)
+	if err == nil && problems {
+		err = cli.ErrDiffers
+	}
+	return err
 }
 
 type auditWriter func(w io.Writer, reports []*audit.Report) error
-
-// auditJobs lists the audits the arguments ask for, warning about the
-// expired keys they involve, and refuses what cannot work before anything
-// is read.
-func auditJobs(e *cli.Env, p *policy.Policy, o auditOpts, catalogs []string) ([]audit.Job, error) {
-	catalogs, err := audit.SelectCatalogs(e, p, catalogs, o.cache.store)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range catalogs {
-		warnExpired(e, audit.KeysOf(p, c)...)
-	}
-	if o.cache.store != "" && len(catalogs) != 1 {
-		return nil, cli.Usagef("--store needs exactly one CATALOG")
-	}
-	jobs, err := audit.Jobs(p, catalogs, o.cache.store)
-	if err == nil && o.record {
-		err = audit.CheckRecordable(jobs)
-	}
-	if err == nil {
-		err = audit.CheckPaths(e, jobs, o.cache.paths)
-	}
-	return jobs, err
-}
-
-// auditExit is audit's exit status (audit.ExitCode): the reports already
-// say why.
-func auditExit(reports []*audit.Report) error {
-	switch audit.ExitCode(reports) {
-	case cli.ExitOK:
-		return nil
-	case cli.ExitDiffers:
-		return cli.ErrDiffers
-	}
-	var n int64
-	for _, r := range reports {
-		n += r.Malformed
-	}
-	return fmt.Errorf("%s could not be checked", cli.Plural(int(n), "malformed narinfo", "malformed narinfos"))
-}
