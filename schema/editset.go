@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/policy"
 )
 
 // EditSet collects changes to the files of a policy directory (edited
@@ -53,6 +54,21 @@ func (es *EditSet) Current(name string) ([]byte, error) {
 
 // Set replaces a file's content, or adds a new file.
 func (es *EditSet) Set(name string, data []byte) { es.files[name] = data }
+
+// SetKeyState sets the state of key k in its block (SetKeyState), in the
+// file that declares it, keeping the file's comments and layout.
+func (es *EditSet) SetKeyState(k *policy.Key, state policy.KeyState) error {
+	src, err := es.Current(k.Pos.File)
+	if err != nil {
+		return err
+	}
+	out, err := SetKeyState(src, k.Pos.File, k.Label, state)
+	if err != nil {
+		return err
+	}
+	es.Set(k.Pos.File, out)
+	return nil
+}
 
 // Load loads the edited policy from memory over the directory.
 func (es *EditSet) Load() *Result {

@@ -3,8 +3,11 @@ package schema
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyform/keyform/policy"
 )
 
 const editPolicy = `key "k" {
@@ -66,5 +69,40 @@ func TestEditSet(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new.pub")); err == nil {
 		t.Error("new.pub not removed")
+	}
+}
+
+// TestEditSetKeyState: the key's state changes in the file declaring it,
+// in memory until Write, with the rest of the file kept.
+func TestEditSetKeyState(t *testing.T) {
+	dir := t.TempDir()
+	src := "# keys\n" + editPolicy
+	if err := os.WriteFile(filepath.Join(dir, "keys.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	es := NewEditSet(dir, Options{AllowPending: true, AbsDir: dir})
+	res := es.Load()
+	if res.HasErrors() {
+		t.Fatal(res.Diags)
+	}
+	k := res.Policy.Key("k")
+	if err := es.SetKeyState(k, policy.Retired); err != nil {
+		t.Fatal(err)
+	}
+	if res := es.Load(); res.HasErrors() || res.Policy.Key("k").State != policy.Retired {
+		t.Fatalf("edited policy: %v", res.Diags)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "keys.hcl")); string(b) != src {
+		t.Fatal("SetKeyState wrote the file before Write")
+	}
+	if err := es.Write(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "keys.hcl"))
+	if !strings.HasPrefix(string(b), "# keys\n") || !strings.Contains(string(b), `state           = "retired"`) {
+		t.Errorf("keys.hcl after Write:\n%s", b)
+	}
+	if err := es.SetKeyState(&policy.Key{Label: "nope", Pos: k.Pos}, policy.Retired); err == nil {
+		t.Error("SetKeyState of an undeclared key succeeded")
 	}
 }
