@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -184,5 +186,26 @@ nixconf.ci on 3 hosts: 1 ok, 1 failing, 1 unreadable
 	}
 	if _, err := Fleet(target(), "empty", fstest.MapFS{}); err == nil {
 		t.Error("an empty directory checked")
+	}
+}
+
+// TestSourceReport: captured output from a file or standard input, and
+// --user refused without root before nix is looked for.
+func TestSourceReport(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/ci.txt"
+	if err := os.WriteFile(file, captured(key1, acme), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Source{Config: "ci.txt", ConfigPath: file}.Report(target())
+	if err != nil || !r.OK || r.Source != "ci.txt" {
+		t.Errorf("from a file: %+v, %v", r, err)
+	}
+	r, err = Source{Config: "-", ConfigPath: "ignored", Stdin: bytes.NewReader(captured(key0, acme))}.Report(target())
+	if err != nil || r.OK || r.Source != "standard input" {
+		t.Errorf("from standard input: %+v, %v; want a mismatch", r, err)
+	}
+	if _, err := (Source{User: "ann", EUID: 1000}).Report(target()); err == nil || !strings.Contains(err.Error(), "needs root") {
+		t.Errorf("--user without root: %v", err)
 	}
 }

@@ -81,7 +81,8 @@ func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 	if o.configDir != "" {
 		return runVerifyFleet(e, o, t)
 	}
-	r, err := verifyReport(e, o, t)
+	src := verify.Source{Config: o.config, ConfigPath: e.Path(o.config), Stdin: e.Stdin, User: o.user, EUID: e.Sys.Geteuid()}
+	r, err := src.Report(t)
 	if err != nil {
 		return err
 	}
@@ -101,23 +102,6 @@ func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 		}
 	}
 	return cli.ErrDiffers
-}
-
-// verifyReport checks the captured output --config names, else this
-// machine's Nix, as this user or as --user NAME.
-func verifyReport(e *cli.Env, o verifyOpts, t *policy.Target) (*verify.Report, error) {
-	if o.config != "" {
-		data, source, err := verify.ReadCaptured(o.config, e.Path(o.config), e.Stdin)
-		if err != nil {
-			return nil, err
-		}
-		return verify.Captured(t, data, source)
-	}
-	caller, err := verify.CallerFor(o.user, e.Sys.Geteuid())
-	if err != nil {
-		return nil, err
-	}
-	return verify.Machine(t, caller, o.user != "")
 }
 
 func countSet(ss ...string) int {
