@@ -60,9 +60,7 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 	if o.base != "" && o.baseDir != "" {
 		return cli.Usagef("plan: --base and --base-dir exclude each other")
 	}
-	format, ok := map[string]func(*plan.Plan) []byte{
-		"text": (*plan.Plan).Text, "markdown": (*plan.Plan).Markdown, "md": (*plan.Plan).Markdown, "json": (*plan.Plan).JSON,
-	}[o.format]
+	format, ok := plan.Format(o.format)
 	if !ok {
 		return cli.Usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
@@ -87,14 +85,10 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 	if note != "" {
 		e.Printf("%s", note)
 	}
-	p := plan.Compare(base, head)
-	p.Base, p.Head = bl.Name, "working tree"
-	notes, err := plan.SealNotes(os.DirFS(e.Path(".")), head)
+	p, err := plan.Review(os.DirFS(e.Path(".")), base, head, bl.Name)
 	if err != nil {
 		return err
 	}
-	p.AddNotes(notes...)
-	p.AddNotes(plan.AuditNotes(os.DirFS(e.Path(".")), base, head)...)
 	if _, err := e.Stdout.Write(format(p)); err != nil {
 		return err
 	}

@@ -65,24 +65,14 @@ func policyDir(e *cli.Env) (string, error) {
 	return abs, nil
 }
 
-// policySource names the policy directory in generated headers: relative
-// to the root of its git work tree, "." at the root or outside git. Never
-// absolute, so output does not depend on where the repository is checked
-// out.
+// policySource names the policy directory in generated headers
+// (gitfs.InWorkTree).
 func policySource(e *cli.Env) string {
 	dir, err := policyDir(e)
 	if err != nil {
 		return "."
 	}
-	root := workTree(dir)
-	if root == "" {
-		return "."
-	}
-	rel, err := filepath.Rel(root, dir)
-	if err != nil {
-		return "."
-	}
-	return filepath.ToSlash(rel)
+	return gitfs.InWorkTree(dir)
 }
 
 // renderTree renders everything the policy renders under the output
