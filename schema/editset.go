@@ -2,6 +2,8 @@ package schema
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -30,6 +34,17 @@ type EditSet struct {
 // would set them).
 func NewEditSet(dir string, opts Options) *EditSet {
 	return &EditSet{dir: dir, opts: opts, files: map[string][]byte{}, orig: map[string][]byte{}}
+}
+
+// EditDir starts an edit of the policy in dir, with AbsDir and WorkTree
+// set in opts as Load sets them.
+func EditDir(dir string, opts Options) (*EditSet, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.AbsDir, opts.WorkTree = abs, gitfs.FindWorkTree(abs)
+	return NewEditSet(abs, opts), nil
 }
 
 // PolicyFiles lists the *.hcl files of the policy directory, sorted.
@@ -77,6 +92,18 @@ func (es *EditSet) Load() *Result {
 		overlay.files[filepath.ToSlash(filepath.Clean(name))] = b
 	}
 	return LoadFS(overlay, ".", es.opts)
+}
+
+// Edited loads the edited policy; when it does not load, its diagnostics
+// are written to w and the error says nothing was written.
+func (es *EditSet) Edited(w io.Writer, colour bool) (*policy.Policy, error) {
+	res := es.Load()
+	if res.HasErrors() {
+		res.WriteDiagnostics(w, 0, colour)
+		return nil, hint.Wrap(errors.New("the edited policy does not validate, so nothing was written"),
+			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
+	}
+	return res.Policy, nil
 }
 
 // Write writes every changed file atomically, keeping the mode of files

@@ -106,3 +106,30 @@ func TestEditSetKeyState(t *testing.T) {
 		t.Error("SetKeyState of an undeclared key succeeded")
 	}
 }
+
+// TestEditDirEdited: EditDir sets what Load sets (a private key inside
+// the policy directory is refused), and Edited prints the diagnostics of
+// an edit that does not load and says nothing was written.
+func TestEditDirEdited(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "keyform.hcl"), []byte(editPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	es, err := EditDir(dir, EditOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	p, err := es.Edited(&stderr, false)
+	if err != nil || p.Key("k") == nil || !p.Key("k").Pending() || stderr.Len() > 0 {
+		t.Fatalf("Edited = %v, %v, %q; want the policy with k pending (EditOptions)", p, err, stderr.String())
+	}
+	src, _ := es.Current("keyform.hcl")
+	es.Set("keyform.hcl", append(src, "key \"inside\" {\n  name = \"x-1\"\n  public_key_file = \"keys/k.pub\"\n  private_key_path = \""+filepath.Join(dir, "x.sk")+"\"\n}\n"...))
+	if p, err = es.Edited(&stderr, false); p != nil || err == nil || err.Error() != "the edited policy does not validate, so nothing was written" {
+		t.Fatalf("Edited with a private key inside the policy directory = %v, %v", p, err)
+	}
+	if !strings.Contains(stderr.String(), "keyform.hcl:") || !strings.Contains(stderr.String(), "policy directory") {
+		t.Errorf("diagnostics not printed: %q", stderr.String())
+	}
+}

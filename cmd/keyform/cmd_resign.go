@@ -35,7 +35,7 @@ else with --all.`,
 			fs.StringVar(&o.store, "store", "", "binary cache `URL` to sign (default: the catalog's only substituter)")
 			fs.StringVar(&o.secret, "secret", "", "secret key `file` (default: the key's private_key_path)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "count what would be signed and write nothing")
-			jobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
+			cli.JobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
 			fs.StringVar(&o.paths, "paths", "", "`file` listing the store paths to sign, for the printed nix store sign command")
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
 			return func(e *cli.Env, args []string) error { return runResign(e, o, args) }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"path/filepath"
 	"time"
 
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
@@ -88,20 +86,12 @@ func orDash(s string) string {
 	return s
 }
 
-// How each command judges expiry (README, "Expiry"; schema.Expiry):
-// validate, check and plan's head load with the zero Options, where an
-// expired active key is an error, so that CI forces the rotation; render
-// loads with renderOptions; rotate, retire and plan's base with
-// ExpiryIgnored; every other command loads with involvedOptions and warns
-// with warnExpired about the keys it works on, so that a key passing its
-// date changes nothing for commands that do not involve it.
+// The expiry each command judges (schema.EditOptions,
+// schema.InvolvedOptions): the commands that load with involvedOptions
+// then warn with warnExpired about the keys they work on.
 var (
-	// editOptions loads a policy for rotate and retire: these commands are
-	// how an expired key is fixed.
-	editOptions = schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored}
-	// involvedOptions loads a policy without judging expiry; the command
-	// then calls warnExpired with the keys it involves.
-	involvedOptions = schema.Options{Expiry: schema.ExpiryIgnored}
+	editOptions     = schema.EditOptions
+	involvedOptions = schema.InvolvedOptions
 )
 
 // warnExpired warns about each expired key of ks: the keys a command that
@@ -116,23 +106,11 @@ func warnExpired(e *cli.Env, ks ...*policy.Key) {
 
 // newEditSet starts an edit of the policy (schema.EditSet).
 func newEditSet(e *cli.Env) (*schema.EditSet, error) {
-	opts := editOptions
-	abs, err := filepath.Abs(e.Path("."))
-	if err != nil {
-		return nil, err
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.NewEditSet(abs, loadOptions(e, opts)), nil
+	return schema.EditDir(e.Path("."), loadOptions(e, editOptions))
 }
 
 // loadEdited loads the edited policy, printing its diagnostics if it does
 // not load.
 func loadEdited(e *cli.Env, es *schema.EditSet) (*policy.Policy, error) {
-	res := es.Load()
-	if res.HasErrors() {
-		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
-		return nil, hint.Wrap(errors.New("the edited policy does not validate, so nothing was written"),
-			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
-	}
-	return res.Policy, nil
+	return es.Edited(e.Stderr, e.Colour)
 }

@@ -38,7 +38,7 @@ func TestLoadsUseLoadOptions(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || !slices.Contains([]string{"Load", "LoadAs", "LoadFS", "LoadBase", "NewEditSet"}, sel.Sel.Name) {
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || !slices.Contains([]string{"Load", "LoadAs", "LoadFS", "LoadBase", "NewEditSet", "EditDir"}, sel.Sel.Name) {
 				return true
 			}
 			loads++
