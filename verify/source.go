@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/json"
 	"io"
 
 	"github.com/keyform/keyform/policy"
@@ -33,4 +34,19 @@ func (s Source) Report(t *policy.Target) (*Report, error) {
 		return nil, err
 	}
 	return Machine(t, caller, s.User != "")
+}
+
+// Write writes a report (Report or FleetReport) on w: as indented JSON
+// for scripts, else as text.
+func Write(w io.Writer, r interface{ WriteText(io.Writer) }, asJSON bool) error {
+	if !asJSON {
+		r.WriteText(w)
+		return nil
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }

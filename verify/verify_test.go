@@ -184,8 +184,19 @@ nixconf.ci on 3 hosts: 1 ok, 1 failing, 1 unreadable
 	if got := r.SkippedNote(); got != "skipped 6 entries in hosts that are not HOST.json or HOST.txt: 1, 2, 3, 4, 5, ..." {
 		t.Errorf("note %q", got)
 	}
-	if _, err := Fleet(target(), "empty", fstest.MapFS{}); err == nil {
-		t.Error("an empty directory checked")
+	if errs := r.HostErrors(); len(errs) != 1 || !strings.HasPrefix(errs[0], "hosts: ") || !strings.Contains(errs[0], "c.json") {
+		t.Errorf("HostErrors = %q", errs)
+	}
+	_, err = Fleet(target(), "empty", fstest.MapFS{})
+	if err == nil || !strings.HasPrefix(err.Error(), "empty: ") || !strings.HasSuffix(hint.Of(err), "config show --json > empty/HOST.json") {
+		t.Errorf("an empty directory: %v (hint %q)", err, hint.Of(err))
+	}
+	var text, js strings.Builder
+	if err := Write(&text, r, false); err != nil || !strings.HasPrefix(text.String(), "a: ok (a.txt)\n") {
+		t.Errorf("Write text: %q, %v", text.String(), err)
+	}
+	if err := Write(&js, r, true); err != nil || !strings.HasPrefix(js.String(), "{\n  \"target\": \"nixconf.ci\",") || !strings.HasSuffix(js.String(), "}\n") {
+		t.Errorf("Write json: %q, %v", js.String(), err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/verify"
 )
@@ -86,12 +85,8 @@ func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.json {
-		if err := e.PrintJSON(r); err != nil {
-			return err
-		}
-	} else {
-		r.WriteText(e.Stdout)
+	if err := verify.Write(e.Stdout, r, o.json); err != nil {
+		return err
 	}
 	if r.OK {
 		return nil
@@ -120,20 +115,13 @@ func countSet(ss ...string) int {
 func runVerifyFleet(e *cli.Env, o verifyOpts, t *policy.Target) error {
 	r, err := verify.Fleet(t, o.configDir, os.DirFS(e.Path(o.configDir)))
 	if err != nil {
-		return hint.Wrap(fmt.Errorf("--config-dir %s: %w", o.configDir, err),
-			"capture each machine with: ssh HOST nix --extra-experimental-features nix-command config show --json > %s/HOST.json", o.configDir)
+		return fmt.Errorf("--config-dir %w", err)
 	}
-	if o.json {
-		if err := e.PrintJSON(r); err != nil {
-			return err
-		}
-	} else {
-		r.WriteText(e.Stdout)
+	if err := verify.Write(e.Stdout, r, o.json); err != nil {
+		return err
 	}
-	for _, h := range r.Hosts {
-		if h.Error != "" {
-			e.Printf("%s: %s", o.configDir, h.Error)
-		}
+	for _, msg := range r.HostErrors() {
+		e.Printf("%s", msg)
 	}
 	if note := r.SkippedNote(); note != "" {
 		e.Notef("%s", note)
