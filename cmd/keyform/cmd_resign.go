@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"path/filepath"
 
-	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/resign"
 )
@@ -69,41 +67,12 @@ func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	src := resign.KeySource{Outside: func(path string) error { return checkOutside(e, path) }, Warn: e}
+	req := resign.Request{Key: k, Store: store, Paths: o.paths, Format: o.format, Jobs: o.jobs, DryRun: o.dryRun, Now: e.Now(),
+		Source: resign.KeySource{Outside: func(path string) error { return checkOutside(e, path) }, Warn: e}}
 	if o.secret != "" {
-		if src.Secret, err = filepath.Abs(e.Path(o.secret)); err != nil {
+		if req.Source.Secret, err = filepath.Abs(e.Path(o.secret)); err != nil {
 			return err
 		}
 	}
-	keyFile, err := src.File(k)
-	if err != nil {
-		return err
-	}
-	if !binarycache.IsFileURL(store) {
-		cmd, err := src.SignCommand(k, store, keyFile, o.paths)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.Stdout, cmd)
-		e.Printf("keyform writes only file:// caches; run the command above where the key and write access to %s are", binarycache.Redact(store))
-		return nil
-	}
-	if o.paths != "" {
-		e.Warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(store))
-	}
-	sk, err := src.Read(k, keyFile)
-	if err != nil {
-		return err
-	}
-	url, res, err := resign.Store(context.Background(), store, resign.Options{Key: sk, Jobs: o.jobs, DryRun: o.dryRun})
-	if err != nil {
-		return err
-	}
-	if err := resign.Write(e.Stdout, o.format, url, sk.Name, res); err != nil {
-		return err
-	}
-	if note := res.CacheNote(e.Now()); note != "" {
-		e.Notef("%s", note)
-	}
-	return res.Err()
+	return req.Run(context.Background(), e.Stdout, e)
 }
