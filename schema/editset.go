@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -83,6 +84,23 @@ func (es *EditSet) SetKeyState(k *policy.Key, state policy.KeyState) error {
 	}
 	es.Set(k.Pos.File, out)
 	return nil
+}
+
+// WriteKeyState sets the state of key k (SetKeyState), proves the edit by
+// loading the edited policy (its diagnostics written to w when it does not
+// load: Edited) with k in that state, and only then writes the file.
+func (es *EditSet) WriteKeyState(k *policy.Key, state policy.KeyState, w io.Writer, colour bool) error {
+	if err := es.SetKeyState(k, state); err != nil {
+		return err
+	}
+	edited, err := es.Edited(w, colour)
+	if err != nil {
+		return err
+	}
+	if ek := edited.Key(k.Label); ek == nil || ek.State != state {
+		return fmt.Errorf("the edited policy does not show key %s %s; nothing was written (a keyform bug)", k.Label, state)
+	}
+	return es.Write()
 }
 
 // Load loads the edited policy from memory over the directory.

@@ -133,3 +133,41 @@ func TestEditDirEdited(t *testing.T) {
 		t.Errorf("diagnostics not printed: %q", stderr.String())
 	}
 }
+
+// TestWriteKeyState: the state is written only once the edited policy
+// loads with it; an edit that does not load writes nothing.
+func TestWriteKeyState(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "keyform.hcl")
+	if err := os.WriteFile(name, []byte(editPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	es, err := EditDir(dir, EditOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := es.Edited(os.Stderr, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := p.Key("k")
+	var stderr strings.Builder
+	broken, _ := es.Current("keyform.hcl")
+	es.Set("keyform.hcl", append(broken, "catalog \"c\" {\n  bogus = 1\n}\n"...))
+	if err := es.WriteKeyState(k, policy.Retired, &stderr, false); err == nil || stderr.Len() == 0 {
+		t.Fatalf("WriteKeyState over a broken edit = %v, printed %q", err, stderr.String())
+	}
+	if b, _ := os.ReadFile(name); string(b) != editPolicy {
+		t.Fatalf("a failed WriteKeyState wrote:\n%s", b)
+	}
+	if es, err = EditDir(dir, EditOptions); err != nil {
+		t.Fatal(err)
+	}
+	if err := es.WriteKeyState(k, policy.Retired, &stderr, false); err != nil {
+		t.Fatal(err)
+	}
+	res := Load(dir, EditOptions)
+	if res.HasErrors() || res.Policy.Key("k").State != policy.Retired {
+		t.Errorf("after WriteKeyState: %v, state %v", res.Diags, res.Policy.Key("k").State)
+	}
+}

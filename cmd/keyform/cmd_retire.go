@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
@@ -72,17 +71,7 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := es.SetKeyState(k, policy.Retired); err != nil {
-		return err
-	}
-	edited, err := loadEdited(e, es)
-	if err != nil {
-		return err
-	}
-	if ek := edited.Key(k.Label); ek == nil || ek.State != policy.Retired {
-		return fmt.Errorf("the edited policy does not show key %s retired; nothing was written (a keyform bug)", k.Label)
-	}
-	if err := es.Write(); err != nil {
+	if err := es.WriteKeyState(k, policy.Retired, e.Stderr, e.Colour); err != nil {
 		return err
 	}
 	e.Printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
