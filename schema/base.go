@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
@@ -18,8 +19,9 @@ type BaseSpec struct {
 	// Rev is the git revision to read PolicyDir at; "" means HEAD.
 	Rev string
 	// Dir, when set, is the directory of the base policy instead of a
-	// revision, and DirName how the user named it (diagnostics, errors).
-	Dir, DirName string
+	// revision, relative to PolicyDir unless absolute; it names the base
+	// in diagnostics and errors as given.
+	Dir string
 }
 
 // Name is how the base is named in the plan and its messages: the
@@ -27,7 +29,7 @@ type BaseSpec struct {
 func (s BaseSpec) Name() string {
 	switch {
 	case s.Dir != "":
-		return s.DirName
+		return s.Dir
 	case s.Rev != "":
 		return s.Rev
 	}
@@ -52,12 +54,30 @@ func LoadBase(s BaseSpec, opts Options) *Base {
 	opts.Expiry, opts.SkipExpiry = ExpiryIgnored, false
 	if s.Dir == "" {
 		b.res, b.empty, b.err = LoadRevision(s.PolicyDir, b.Name, opts)
-	} else if fi, err := os.Stat(s.Dir); err != nil || !fi.IsDir() {
-		b.err = hint.Wrap(fmt.Errorf("--base-dir %s is not a directory", s.DirName), "give the directory of the policy to compare against")
+		return b
+	}
+	dir := s.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(s.PolicyDir, dir)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		b.err = hint.Wrap(fmt.Errorf("--base-dir %s is not a directory", s.Dir), "give the directory of the policy to compare against")
 	} else {
-		b.res = LoadAs(s.Dir, s.DirName, opts)
+		b.res = LoadAs(dir, s.Dir, opts)
 	}
 	return b
+}
+
+// LoadBaseWhile loads the base of s (LoadBase) while head runs, and
+// returns it once both are done: loading is mostly parsing, on every
+// core, but each load also has a long single-threaded part. The base
+// prints nothing, so that its messages can follow the head's, as if
+// loaded in turn.
+func LoadBaseWhile(s BaseSpec, opts Options, head func()) *Base {
+	done := make(chan *Base, 1)
+	go func() { done <- LoadBase(s, opts) }()
+	head()
+	return <-done
 }
 
 // Policy returns the base policy, or nil with a note when the base has no

@@ -39,18 +39,18 @@ func TestLoadBaseDir(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "bad", "keyform.hcl"), "catalog {\n")
 
 	// Expiry is not judged for a base, even when the options ask for it.
-	b := LoadBase(BaseSpec{Dir: filepath.Join(dir, "base"), DirName: "base"}, Options{Now: testNow})
+	b := LoadBase(BaseSpec{PolicyDir: filepath.Join(dir, "head"), Dir: "../base"}, Options{Now: testNow})
 	var stderr bytes.Buffer
 	p, note, err := b.Policy(&stderr, false)
 	if err != nil || note != "" || p == nil || p.Key("expired") == nil {
 		t.Fatalf("Policy() = %v, %q, %v; want the base with its expired key", p, note, err)
 	}
-	if b.Name != "base" || stderr.Len() > 0 {
+	if b.Name != "../base" || stderr.Len() > 0 {
 		t.Errorf("Name = %q, stderr %q", b.Name, stderr.String())
 	}
 
 	// An invalid base prints its errors, named under DirName, and says so.
-	b = LoadBase(BaseSpec{Dir: filepath.Join(dir, "bad"), DirName: "bad"}, Options{Now: testNow})
+	b = LoadBase(BaseSpec{PolicyDir: dir, Dir: "bad"}, Options{Now: testNow})
 	p, _, err = b.Policy(&stderr, false)
 	if p != nil || err == nil || !strings.Contains(err.Error(), "the base policy (bad) is invalid") || !strings.Contains(hint.Of(err), "--base REV") {
 		t.Fatalf("invalid base: %v, %v (hint %q)", p, err, hint.Of(err))
@@ -60,8 +60,8 @@ func TestLoadBaseDir(t *testing.T) {
 	}
 
 	// A missing directory is an error with a hint, not a load.
-	b = LoadBase(BaseSpec{Dir: filepath.Join(dir, "nope"), DirName: "nope"}, Options{})
-	if _, _, err := b.Policy(&stderr, false); err == nil || err.Error() != "--base-dir nope is not a directory" || hint.Of(err) == "" {
+	b = LoadBase(BaseSpec{PolicyDir: "/elsewhere", Dir: filepath.Join(dir, "nope")}, Options{})
+	if _, _, err := b.Policy(&stderr, false); err == nil || err.Error() != "--base-dir "+filepath.Join(dir, "nope")+" is not a directory" || hint.Of(err) == "" {
 		t.Errorf("missing dir: %v", err)
 	}
 }
@@ -89,8 +89,13 @@ func TestLoadBaseRevision(t *testing.T) {
 	git("add", ".")
 	git("commit", "-q", "-m", "policy")
 
-	// Rev "" is HEAD, read from git with expiry ignored.
-	b := LoadBase(BaseSpec{PolicyDir: pol}, Options{Now: testNow})
+	// Rev "" is HEAD, read from git with expiry ignored, while the head
+	// loads.
+	headRan := false
+	b := LoadBaseWhile(BaseSpec{PolicyDir: pol}, Options{Now: testNow}, func() { headRan = true })
+	if !headRan {
+		t.Error("LoadBaseWhile did not run the head's load")
+	}
 	p, note, err := b.Policy(os.Stderr, false)
 	if b.Name != "HEAD" || err != nil || note != "" || p.Key("expired") == nil {
 		t.Fatalf("HEAD base: name %q, %v, %q, %v", b.Name, p, note, err)

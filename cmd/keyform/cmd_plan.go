@@ -64,17 +64,10 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 	if !ok {
 		return cli.Usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	spec := schema.BaseSpec{PolicyDir: e.Path("."), Rev: o.base, DirName: o.baseDir}
-	if o.baseDir != "" {
-		spec.Dir = e.Path(o.baseDir)
-	}
-	// The base loads while the head does: loading is mostly parsing, on
-	// every core, but each load also has a long single-threaded part. Its
-	// messages are printed after the head's, as if loaded in turn.
-	baseDone := make(chan *schema.Base, 1)
-	go func() { baseDone <- schema.LoadBase(spec, loadOptions(e, schema.Options{})) }()
-	head, err := loadPolicy(e, schema.Options{})
-	bl := <-baseDone
+	spec := schema.BaseSpec{PolicyDir: e.Path("."), Rev: o.base, Dir: o.baseDir}
+	var head *policy.Policy
+	var err error
+	bl := schema.LoadBaseWhile(spec, loadOptions(e, schema.Options{}), func() { head, err = loadPolicy(e, schema.Options{}) })
 	if err != nil {
 		return err
 	}
