@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/keyform/keyform/policy"
@@ -18,6 +19,25 @@ type Request struct {
 	// Paths is the paths list as given ("-": standard input, "": none).
 	Paths  string
 	Record bool
+	// Examples is how many paths to list per problem, as --examples says
+	// it: 0 lists none.
+	Examples int
+}
+
+// Run runs the audits jobs (RunJobs) with r's examples.
+func (r Request) Run(p *policy.Policy, jobs []Job, a Access, prog Progress) ([]*Report, error) {
+	examples := r.Examples
+	if examples == 0 {
+		examples = -1 // Options: 0 is the default, negative none
+	}
+	return RunJobs(p, jobs, a, examples, prog)
+}
+
+// Format returns how reports are written in the named format, text or
+// json; false for another name.
+func Format(name string) (func(io.Writer, []*Report) error, bool) {
+	f, ok := map[string]func(io.Writer, []*Report) error{"text": WriteText, "json": WriteJSON}[name]
+	return f, ok
 }
 
 // ErrStoreOneCatalog is --store with more or fewer catalogs than one: a

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,45 @@ func TestRecordAllAndVerdict(t *testing.T) {
 	}
 	if _, err := Verdict([]*Report{{Malformed: 2}, {Malformed: 1}}); err == nil || err.Error() != "3 malformed narinfos could not be checked" {
 		t.Errorf("Verdict(3 malformed) = %v", err)
+	}
+}
+
+// TestRequestRun: --examples 0 lists no paths, N at most N per problem.
+func TestRequestRun(t *testing.T) {
+	c := newMixedCache(t)
+	p := &policy.Policy{Catalogs: []*policy.Catalog{{Label: "acme", Substituters: []string{"file://" + c.dir}}}, Keys: c.keys(policy.Retired)}
+	jobs := []Job{{"acme", "file://" + c.dir}}
+	none, err := Request{}.Run(p, jobs, Access{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Request{Examples: 1}.Run(p, jobs, Access{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none[0].Unsigned == 0 || len(none[0].Examples.Unsigned) != 0 {
+		t.Errorf("--examples 0: %d unsigned, examples %q", none[0].Unsigned, none[0].Examples.Unsigned)
+	}
+	if len(one[0].Examples.Unsigned) != 1 {
+		t.Errorf("--examples 1: examples %q", one[0].Examples.Unsigned)
+	}
+}
+
+// TestFormat: --format's names.
+func TestFormat(t *testing.T) {
+	for _, name := range []string{"text", "json"} {
+		if _, ok := Format(name); !ok {
+			t.Errorf("Format(%q) refused", name)
+		}
+	}
+	var text, js strings.Builder
+	r := []*Report{{Catalog: "acme", Store: "file:///c", Keys: map[string]*KeyReport{}}}
+	wt, _ := Format("text")
+	wj, _ := Format("json")
+	if wt(&text, r) != nil || wj(&js, r) != nil || !strings.HasPrefix(js.String(), "{") || strings.HasPrefix(text.String(), "{") {
+		t.Errorf("text %q, json %q", text.String(), js.String())
+	}
+	if _, ok := Format("yaml"); ok {
+		t.Error("Format(yaml) accepted")
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"io"
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
@@ -54,7 +53,7 @@ type auditOpts struct {
 }
 
 func runAudit(e *cli.Env, o auditOpts, args []string) error {
-	write, ok := map[string]auditWriter{"text": audit.WriteText, "json": audit.WriteJSON}[o.format]
+	write, ok := audit.Format(o.format)
 	if !ok {
 		return cli.Usagef("audit: unknown --format %q; use text or json", o.format)
 	}
@@ -65,16 +64,12 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := audit.Request{Catalogs: args, Store: o.cache.store, Paths: o.cache.paths, Record: o.record}
+	req := audit.Request{Catalogs: args, Store: o.cache.store, Paths: o.cache.paths, Record: o.record, Examples: o.examples}
 	jobs, err := req.Jobs(e, p, func(ks ...*policy.Key) { warnExpired(e, ks...) })
 	if err != nil {
 		return auditUsage(err)
 	}
-	examples := o.examples
-	if examples == 0 {
-		examples = -1 // audit.Options: 0 is the default, negative none
-	}
-	reports, err := audit.RunJobs(p, jobs, o.cache.access(e), examples, progress(e, o.format == "text"))
+	reports, err := req.Run(p, jobs, o.cache.access(e), progress(e, o.format == "text"))
 	if err != nil {
 		return err
 	}
@@ -92,5 +87,3 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 	}
 	return err
 }
-
-type auditWriter func(w io.Writer, reports []*audit.Report) error
