@@ -185,6 +185,26 @@ func reportPlan(rep Reporter, plan *ApplyPlan, check *NixCheck, dryRun bool) {
 	}
 }
 
+// RootCommand is the command line to run as root (WithRootHint) when
+// apply may not write the file: "keyform apply TARGET" with --file when
+// file is given and the options that change what is written. A dry run
+// needs no root, so --dry-run is left out.
+func (o ApplyOptions) RootCommand(target, file string) []string {
+	cmd := []string{"keyform", "apply", target}
+	if file != "" {
+		cmd = append(cmd, "--file", file)
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{o.Create, "--create"}, {o.Backup, "--backup"}, {o.Restart, "--restart"}, {o.NoNixCheck, "--no-nix-check"}} {
+		if f.set {
+			cmd = append(cmd, f.name)
+		}
+	}
+	return cmd
+}
+
 // WithRootHint gives an *AccessError in err its fix: for one root could
 // overcome, running argv (the same command) with sudo; otherwise the
 // error's own hint. Other errors are returned as they are.

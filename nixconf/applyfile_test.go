@@ -139,3 +139,16 @@ func TestWithRootHint(t *testing.T) {
 		t.Error("other errors changed")
 	}
 }
+
+// TestRootCommand: the same apply with the flags that change the file,
+// not --dry-run.
+func TestRootCommand(t *testing.T) {
+	o := ApplyOptions{Create: true, DryRun: true, Backup: true, Restart: true, NoNixCheck: true}
+	got := strings.Join(o.RootCommand("nixconf.ci", "my nix.conf"), " ")
+	if want := "keyform apply nixconf.ci --file my nix.conf --create --backup --restart --no-nix-check"; got != want {
+		t.Errorf("RootCommand = %q, want %q", got, want)
+	}
+	if got := (ApplyOptions{DryRun: true}).RootCommand("nixconf.ci", ""); strings.Join(got, " ") != "keyform apply nixconf.ci" {
+		t.Errorf("RootCommand(dry run) = %q", got)
+	}
+}

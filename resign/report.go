@@ -9,6 +9,15 @@ import (
 	"github.com/keyform/keyform/audit"
 )
 
+// Write writes r in format: "json" (WriteJSON), else text (WriteText).
+func Write(w io.Writer, format, store, keyName string, r *Result) error {
+	if format == "json" {
+		return WriteJSON(w, store, keyName, r)
+	}
+	WriteText(w, store, keyName, r)
+	return nil
+}
+
 // WriteJSON writes r as resign --format json prints it: version 1 of the
 // schema, the store and the key's name, then r's counts.
 func WriteJSON(w io.Writer, store, keyName string, r *Result) error {

@@ -97,3 +97,16 @@ func TestSigningKeyAndStore(t *testing.T) {
 		t.Errorf("--store: %s %v", got, err)
 	}
 }
+
+// TestWriteFormat: Write picks the format resign --format names.
+func TestWriteFormat(t *testing.T) {
+	r := &Result{Paths: 1, Signed: 1}
+	var text, js, want bytes.Buffer
+	WriteText(&want, "file:///c", "k", r)
+	if err := Write(&text, "text", "file:///c", "k", r); err != nil || text.String() != want.String() {
+		t.Errorf("text: %q, %v", text.String(), err)
+	}
+	if err := Write(&js, "json", "file:///c", "k", r); err != nil || !strings.HasPrefix(js.String(), "{\n  \"version\": 1,") {
+		t.Errorf("json: %q, %v", js.String(), err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/nixconf"
 	"github.com/keyform/keyform/policy"
 )
@@ -68,12 +69,14 @@ type FleetHostRow struct {
 
 // Fleet checks every captured configuration (HOST.json or HOST.txt) in
 // fsys, the directory dir, against target t (nixconf.CheckFleet). The
-// error is for a directory that cannot be checked at all; a host whose
-// file cannot be read is a row with Error.
+// error is for a directory that cannot be checked at all, named by dir,
+// with how to capture a machine; a host whose file cannot be read is a
+// row with Error.
 func Fleet(t *policy.Target, dir string, fsys fs.FS) (*FleetReport, error) {
 	fr, err := nixconf.CheckFleet(fsys, nixconf.WantOf(t))
 	if err != nil {
-		return nil, err
+		return nil, hint.Wrap(fmt.Errorf("%s: %w", dir, err),
+			"capture each machine with: ssh HOST nix --extra-experimental-features nix-command config show --json > %s/HOST.json", dir)
 	}
 	return fleetReportOf(t, dir, fr), nil
 }
@@ -170,6 +173,18 @@ func (r *FleetReport) WriteText(w io.Writer) {
 	if len(s.InvalidKeys) > 0 {
 		fmt.Fprintf(w, "  trust an entry Nix cannot parse (every signature check fails): %s\n", strings.Join(s.InvalidKeys, " "))
 	}
+}
+
+// HostErrors says why each unreadable host file could not be read, as
+// "DIR: ERROR".
+func (r *FleetReport) HostErrors() []string {
+	var errs []string
+	for _, h := range r.Hosts {
+		if h.Error != "" {
+			errs = append(errs, r.Dir+": "+h.Error)
+		}
+	}
+	return errs
 }
 
 // SkippedNote says which entries of the directory were not checked, the

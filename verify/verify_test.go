@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -182,7 +184,39 @@ nixconf.ci on 3 hosts: 1 ok, 1 failing, 1 unreadable
 	if got := r.SkippedNote(); got != "skipped 6 entries in hosts that are not HOST.json or HOST.txt: 1, 2, 3, 4, 5, ..." {
 		t.Errorf("note %q", got)
 	}
-	if _, err := Fleet(target(), "empty", fstest.MapFS{}); err == nil {
-		t.Error("an empty directory checked")
+	if errs := r.HostErrors(); len(errs) != 1 || !strings.HasPrefix(errs[0], "hosts: ") || !strings.Contains(errs[0], "c.json") {
+		t.Errorf("HostErrors = %q", errs)
+	}
+	_, err = Fleet(target(), "empty", fstest.MapFS{})
+	if err == nil || !strings.HasPrefix(err.Error(), "empty: ") || !strings.HasSuffix(hint.Of(err), "config show --json > empty/HOST.json") {
+		t.Errorf("an empty directory: %v (hint %q)", err, hint.Of(err))
+	}
+	var text, js strings.Builder
+	if err := Write(&text, r, false); err != nil || !strings.HasPrefix(text.String(), "a: ok (a.txt)\n") {
+		t.Errorf("Write text: %q, %v", text.String(), err)
+	}
+	if err := Write(&js, r, true); err != nil || !strings.HasPrefix(js.String(), "{\n  \"target\": \"nixconf.ci\",") || !strings.HasSuffix(js.String(), "}\n") {
+		t.Errorf("Write json: %q, %v", js.String(), err)
+	}
+}
+
+// TestSourceReport: captured output from a file or standard input, and
+// --user refused without root before nix is looked for.
+func TestSourceReport(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/ci.txt"
+	if err := os.WriteFile(file, captured(key1, acme), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Source{Config: "ci.txt", ConfigPath: file}.Report(target())
+	if err != nil || !r.OK || r.Source != "ci.txt" {
+		t.Errorf("from a file: %+v, %v", r, err)
+	}
+	r, err = Source{Config: "-", ConfigPath: "ignored", Stdin: bytes.NewReader(captured(key0, acme))}.Report(target())
+	if err != nil || r.OK || r.Source != "standard input" {
+		t.Errorf("from standard input: %+v, %v; want a mismatch", r, err)
+	}
+	if _, err := (Source{User: "ann", EUID: 1000}).Report(target()); err == nil || !strings.Contains(err.Error(), "needs root") {
+		t.Errorf("--user without root: %v", err)
 	}
 }

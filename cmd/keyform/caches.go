@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
-	"strconv"
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
@@ -23,7 +21,7 @@ type cacheFlags struct {
 func (c *cacheFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", "", "binary cache `URL` to read instead of the catalog's substituters (file:///dir, https://...)")
 	fs.StringVar(&c.paths, "paths", "", "`file` listing the store paths to look up in an HTTP cache (- for standard input)")
-	jobsFlag(fs, &c.jobs, "read and check `N` narinfos at once (default: one per core for file://, 25 for HTTP)")
+	cli.JobsFlag(fs, &c.jobs, "read and check `N` narinfos at once (default: one per core for file://, 25 for HTTP)")
 	fs.StringVar(&c.netrc, "netrc-file", "", "netrc `file` with HTTP credentials (default: Nix's netrc-file)")
 }
 
@@ -38,19 +36,6 @@ func (c *cacheFlags) access(e *cli.Env) audit.Access {
 		a.Netrc = e.Path(c.netrc)
 	}
 	return a
-}
-
-// jobsFlag declares --jobs N, which must be at least 1; unset leaves *n
-// 0, the default.
-func jobsFlag(fs *flag.FlagSet, n *int, usage string) {
-	fs.Func("jobs", usage, func(v string) error {
-		j, err := strconv.Atoi(v)
-		if err != nil || j < 1 {
-			return fmt.Errorf("%q is not a number of at least 1", v)
-		}
-		*n = j
-		return nil
-	})
 }
 
 // retireAuditFlags decide how retire audits.
@@ -88,8 +73,10 @@ func progress(e *cli.Env, forPeople bool) audit.Progress {
 // auditUsage makes a paths list on standard input for several stores the
 // command-line mistake it is.
 func auditUsage(err error) error {
-	if errors.Is(err, audit.ErrPathsStdin) {
-		return cli.Usagef("%s", audit.ErrPathsStdin)
+	for _, usage := range []error{audit.ErrPathsStdin, audit.ErrStoreOneCatalog} {
+		if errors.Is(err, usage) {
+			return cli.Usagef("%s", usage)
+		}
 	}
 	return err
 }

@@ -85,16 +85,15 @@ func runApply(e *cli.Env, o applyOpts, args []string) error {
 	if o.file != "" {
 		path = e.Path(o.file)
 	}
-	err = host(e).Apply(e.Stdout, e, want, path, nixconf.ApplyOptions{
-		Create: o.create, DryRun: o.dryRun, Backup: o.backup, Restart: o.restart, NoNixCheck: o.noNixCheck, Pause: e.Sys.ApplyPause,
-	})
+	ao := nixconf.ApplyOptions{Create: o.create, DryRun: o.dryRun, Backup: o.backup, Restart: o.restart, NoNixCheck: o.noNixCheck, Pause: e.Sys.ApplyPause}
+	err = host(e).Apply(e.Stdout, e, want, path, ao)
 	switch {
 	case errors.Is(err, nixconf.ErrRefused):
 		return cli.ErrInvalid
 	case errors.Is(err, nixconf.ErrWouldChange):
 		return cli.ErrDiffers
 	}
-	return nixconf.WithRootHint(err, sudoArgs(o, args[0]))
+	return nixconf.WithRootHint(err, ao.RootCommand(args[0], o.file))
 }
 
 // host describes this machine to nixconf, through env's test seams.
@@ -103,22 +102,4 @@ func host(e *cli.Env) nixconf.Host {
 	h.GOOS, h.EUID = e.Sys.GOOS, e.Sys.Geteuid()
 	h.Run = func(argv []string) error { return e.Sys.RunCommand(e, argv) }
 	return h
-}
-
-// sudoArgs is the command line to run as root when apply may not write
-// the file: the same apply, with the flags that change the file.
-func sudoArgs(o applyOpts, target string) []string {
-	cmd := []string{"keyform", "apply", target}
-	if o.file != "" {
-		cmd = append(cmd, "--file", o.file)
-	}
-	for _, f := range []struct {
-		set  bool
-		name string
-	}{{o.create, "--create"}, {o.backup, "--backup"}, {o.restart, "--restart"}, {o.noNixCheck, "--no-nix-check"}} {
-		if f.set {
-			cmd = append(cmd, f.name)
-		}
-	}
-	return cmd
 }

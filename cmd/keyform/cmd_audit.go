@@ -2,8 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"io"
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
@@ -55,7 +53,7 @@ type auditOpts struct {
 }
 
 func runAudit(e *cli.Env, o auditOpts, args []string) error {
-	write, ok := map[string]auditWriter{"text": audit.WriteText, "json": audit.WriteJSON}[o.format]
+	write, ok := audit.Format(o.format)
 	if !ok {
 		return cli.Usagef("audit: unknown --format %q; use text or json", o.format)
 	}
@@ -66,15 +64,12 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := auditJobs(e, p, o, args)
+	req := audit.Request{Catalogs: args, Store: o.cache.store, Paths: o.cache.paths, Record: o.record, Examples: o.examples}
+	jobs, err := req.Jobs(e, p, func(ks ...*policy.Key) { warnExpired(e, ks...) })
 	if err != nil {
 		return auditUsage(err)
 	}
-	examples := o.examples
-	if examples == 0 {
-		examples = -1 // audit.Options: 0 is the default, negative none
-	}
-	reports, err := audit.RunJobs(p, jobs, o.cache.access(e), examples, progress(e, o.format == "text"))
+	reports, err := req.Run(p, jobs, o.cache.access(e), progress(e, o.format == "text"))
 	if err != nil {
 		return err
 	}
@@ -82,54 +77,13 @@ func runAudit(e *cli.Env, o auditOpts, args []string) error {
 		return err
 	}
 	if o.record {
-		for _, r := range reports {
-			if err := audit.WriteRecord(e.Path("."), r.Summary(e.Now())); err != nil {
-				return fmt.Errorf("recording the audit of catalog %s: %w", r.Catalog, err)
-			}
-			e.Printf("recorded %s", audit.RecordFile(r.Catalog))
+		if err := audit.RecordAll(e, e.Path("."), reports, e.Now()); err != nil {
+			return err
 		}
 	}
-	return auditExit(reports)
-}
-
-type auditWriter func(w io.Writer, reports []*audit.Report) error
-
-// auditJobs lists the audits the arguments ask for, warning about the
-// expired keys they involve, and refuses what cannot work before anything
-// is read.
-func auditJobs(e *cli.Env, p *policy.Policy, o auditOpts, catalogs []string) ([]audit.Job, error) {
-	catalogs, err := audit.SelectCatalogs(e, p, catalogs, o.cache.store)
-	if err != nil {
-		return nil, err
+	problems, err := audit.Verdict(reports)
+	if err == nil && problems {
+		err = cli.ErrDiffers
 	}
-	for _, c := range catalogs {
-		warnExpired(e, audit.KeysOf(p, c)...)
-	}
-	if o.cache.store != "" && len(catalogs) != 1 {
-		return nil, cli.Usagef("--store needs exactly one CATALOG")
-	}
-	jobs, err := audit.Jobs(p, catalogs, o.cache.store)
-	if err == nil && o.record {
-		err = audit.CheckRecordable(jobs)
-	}
-	if err == nil {
-		err = audit.CheckPaths(e, jobs, o.cache.paths)
-	}
-	return jobs, err
-}
-
-// auditExit is audit's exit status (audit.ExitCode): the reports already
-// say why.
-func auditExit(reports []*audit.Report) error {
-	switch audit.ExitCode(reports) {
-	case cli.ExitOK:
-		return nil
-	case cli.ExitDiffers:
-		return cli.ErrDiffers
-	}
-	var n int64
-	for _, r := range reports {
-		n += r.Malformed
-	}
-	return fmt.Errorf("%s could not be checked", cli.Plural(int(n), "malformed narinfo", "malformed narinfos"))
+	return err
 }

@@ -4,10 +4,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/rogpeppe/go-internal/diff"
-
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
@@ -40,29 +37,20 @@ func runCheck(e *cli.Env, outDir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	outDir, all, err := renderAll(e, p, outDir)
+	tree, err := renderTree(e, p, outDir)
 	if err != nil {
 		return err
 	}
-	drift, err := outdir.Drift(e.Dir, outDir, all)
+	drift, err := tree.Drift()
 	if err != nil {
 		return err
 	}
-	fix := `run "keyform render"`
-	for _, f := range drift {
-		switch f.Status {
-		case outdir.Created:
-			e.Stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
-		case outdir.StaleFile:
-			fix = `run "keyform render --prune"`
-			e.Stdout.Write(diff.Diff(f.Path+" (stale)", f.Old, f.Path+" (no target renders it)", nil))
-		default:
-			e.Stdout.Write(diff.Diff(f.Path+" (on disk)", f.Old, f.Path+" (rendered)", f.Content))
-		}
+	if err := outdir.WriteDiffs(e.Stdout, drift); err != nil {
+		return err
 	}
-	if len(drift) > 0 {
-		return cli.Differs(hint.Wrap(fmt.Errorf("%s out of date under %s", cli.Plural(len(drift), "generated file is", "generated files are"), outDir), "%s", fix))
+	if err := outdir.OutOfDate(tree.OutDir, drift); err != nil {
+		return cli.Differs(err)
 	}
-	fmt.Fprintf(e.Stdout, "%s current under %s\n", cli.Plural(len(all), "generated file is", "generated files are"), outDir)
+	fmt.Fprintf(e.Stdout, "%s current under %s\n", cli.Plural(len(tree.Files), "generated file is", "generated files are"), tree.OutDir)
 	return nil
 }

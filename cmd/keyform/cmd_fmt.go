@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/rogpeppe/go-internal/diff"
 
-	"github.com/keyform/keyform/internal/atomicfile"
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -37,48 +30,31 @@ With --diff, the changes are printed as unified diffs.`,
 }
 
 func runFmt(e *cli.Env, check, showDiff bool, args []string) error {
-	files := args
-	if len(files) == 0 {
-		var err error
-		files, err = fs.Glob(os.DirFS(e.Path(".")), "*.hcl")
-		if err != nil {
-			return err
-		}
-		if len(files) == 0 {
-			dir, err := filepath.Abs(e.Path("."))
-			if err != nil {
-				return err
-			}
-			return hint.Wrap(fmt.Errorf("no *.hcl files in %s", dir), "run keyform init, or pass -C DIR")
-		}
+	files, err := schema.FormatNames(e.Path("."), args)
+	if err != nil {
+		return err
 	}
-	sort.Strings(files)
 	invalid, changed := false, false
 	for _, name := range files {
-		src, err := schema.ReadFile(e.Path(name))
+		f, err := schema.FormatFile(e.Path(name), name)
 		if err != nil {
 			return err
 		}
-		out, res := schema.Format(src, name)
-		if res != nil {
-			res.WriteDiagnostics(e.Stderr, 0, e.Colour)
+		if f.Invalid != nil {
+			f.Invalid.WriteDiagnostics(e.Stderr, 0, e.Colour)
 			invalid = true
 			continue
 		}
-		if bytes.Equal(src, out) {
+		if !f.Changed() {
 			continue
 		}
 		changed = true
 		fmt.Fprintln(e.Stdout, name)
 		if showDiff {
-			e.Stdout.Write(diff.Diff(name, src, name+" (formatted)", out))
+			e.Stdout.Write(diff.Diff(name, f.Src, name+" (formatted)", f.Out))
 		}
 		if !check {
-			fi, err := os.Stat(e.Path(name))
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(e.Path(name), out, fi.Mode().Perm()); err != nil {
+			if err := f.Write(); err != nil {
 				return err
 			}
 		}

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"flag"
-	"fmt"
 	"os"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/outdir"
@@ -63,35 +60,28 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 	if o.base != "" && o.baseDir != "" {
 		return cli.Usagef("plan: --base and --base-dir exclude each other")
 	}
-	format, ok := map[string]func(*plan.Plan) []byte{
-		"text": (*plan.Plan).Text, "markdown": (*plan.Plan).Markdown, "md": (*plan.Plan).Markdown, "json": (*plan.Plan).JSON,
-	}[o.format]
+	format, ok := plan.Format(o.format)
 	if !ok {
 		return cli.Usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	baseName := cmp.Or(o.baseDir, o.base, "HEAD")
-	// The base loads while the head does: loading is mostly parsing, on
-	// every core, but each load also has a long single-threaded part. Its
-	// messages are printed after the head's, as if loaded in turn.
-	baseDone := make(chan baseLoad, 1)
-	go func() { baseDone <- openBase(e, o, baseName) }()
-	head, err := loadPolicy(e, schema.Options{})
-	bl := <-baseDone
+	spec := schema.BaseSpec{PolicyDir: e.Path("."), Rev: o.base, Dir: o.baseDir}
+	var head *policy.Policy
+	var err error
+	bl := schema.LoadBaseWhile(spec, loadOptions(e, schema.Options{}), func() { head, err = loadPolicy(e, schema.Options{}) })
 	if err != nil {
 		return err
 	}
-	base, err := bl.finish(e)
+	base, note, err := bl.Policy(e.Stderr, e.Colour)
 	if err != nil {
 		return err
 	}
-	p := plan.Compare(base, head)
-	p.Base, p.Head = baseName, "working tree"
-	notes, err := plan.SealNotes(os.DirFS(e.Path(".")), head)
+	if note != "" {
+		e.Printf("%s", note)
+	}
+	p, err := plan.Review(os.DirFS(e.Path(".")), base, head, bl.Name)
 	if err != nil {
 		return err
 	}
-	p.AddNotes(notes...)
-	p.AddNotes(plan.AuditNotes(os.DirFS(e.Path(".")), base, head)...)
 	if _, err := e.Stdout.Write(format(p)); err != nil {
 		return err
 	}
@@ -106,64 +96,16 @@ func runPlan(e *cli.Env, o planOpts, args []string) error {
 // renders, by the test "keyform check" makes (outdir.Drift): the change
 // under review would not reach machines as the plan shows.
 func warnUnrendered(e *cli.Env, p *policy.Policy) {
-	outDir, all, err := renderAll(e, p, "")
+	tree, err := renderTree(e, p, "")
 	var drift []outdir.Entry
 	if err == nil {
-		drift, err = outdir.Drift(e.Dir, outDir, all)
+		drift, err = tree.Drift()
 	}
 	switch {
 	case err != nil:
 		e.Warnf("cannot compare the generated files with the policy: %v", err)
 	case len(drift) > 0:
-		e.Warnf("%s out of date under %s: machines get what is generated, not this plan", cli.Plural(len(drift), "generated file is", "generated files are"), outDir)
+		e.Warnf("%v: machines get what is generated, not this plan", outdir.OutOfDate(tree.OutDir, drift))
 		e.Hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
 	}
-}
-
-// baseOptions loads a base policy leniently about time: a key that expired
-// since the base was merged must not stop the review of its fix.
-var baseOptions = schema.Options{Expiry: schema.ExpiryIgnored}
-
-// baseLoad is a base policy loaded (or not) without printing anything, so
-// that it can load concurrently with the head; finish prints and decides.
-type baseLoad struct {
-	res  *schema.Result
-	name string
-	// empty names the base when it has no policy files: everything is new.
-	empty string
-	err   error
-}
-
-func openBase(e *cli.Env, o planOpts, name string) (bl baseLoad) {
-	bl.name = name
-	if o.baseDir == "" {
-		bl.res, bl.empty, bl.err = schema.LoadRevision(e.Path("."), name, loadOptions(e, baseOptions))
-	} else if fi, err := os.Stat(e.Path(o.baseDir)); err != nil || !fi.IsDir() {
-		bl.err = hint.Wrap(fmt.Errorf("--base-dir %s is not a directory", o.baseDir), "give the directory of the policy to compare against")
-	} else {
-		bl.res = loadDir(e, o.baseDir, o.baseDir, baseOptions)
-	}
-	return bl
-}
-
-func (bl baseLoad) finish(e *cli.Env) (*policy.Policy, error) {
-	switch {
-	case bl.err != nil:
-		return nil, bl.err
-	case bl.empty != "":
-		e.Printf("no policy files in %s; everything is new", bl.empty)
-		return nil, nil
-	}
-	return loadBase(e, bl.res, bl.name)
-}
-
-// loadBase reports a base that does not load; its warnings are not this
-// change's business and are not shown.
-func loadBase(e *cli.Env, res *schema.Result, name string) (*policy.Policy, error) {
-	if !res.HasErrors() {
-		return res.Policy, nil
-	}
-	res.WriteErrors(e.Stderr, 0, e.Colour)
-	return nil, hint.Wrap(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
-		"fix it there first, or compare against another revision with --base REV")
 }

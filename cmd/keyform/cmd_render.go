@@ -1,15 +1,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"strings"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/render"
-	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
@@ -59,14 +54,14 @@ func runRender(e *cli.Env, o renderOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	outDir, all, err := renderAll(e, p, o.outDir)
+	tree, err := renderTree(e, p, o.outDir)
 	if err != nil {
 		return err
 	}
-	selected := all
+	var selected []render.File
 	if len(args) > 0 {
-		if selected, err = render.Select(p, all, args); err != nil {
-			return targetHint(err)
+		if selected, err = render.Select(p, tree.Files, args); err != nil {
+			return err
 		}
 	}
 	if o.stdout {
@@ -74,55 +69,12 @@ func runRender(e *cli.Env, o renderOpts, args []string) error {
 		_, err := e.Stdout.Write(selected[0].Content)
 		return err
 	}
-	stale, err := outdir.Stale(e.Dir, outDir, all)
+	u, err := tree.NewUpdate(selected)
 	if err != nil {
 		return err
 	}
 	if len(p.Targets) == 0 {
 		e.Printf("the policy has no targets; nothing to render")
 	}
-	// Decide everything before writing anything.
-	entries, err := outdir.Compare(e.Dir, selected)
-	if err != nil {
-		return err
-	}
-	if err := outdir.CheckForeign(entries); err != nil {
-		return err
-	}
-	for _, w := range entries {
-		if err := w.Write(e.Dir); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.Stdout, "%s %s\n", w.Status, w.Path)
-	}
-	return prune(e, outDir, stale, o.prune)
-}
-
-// prune reports the stale files, or removes them.
-func prune(e *cli.Env, outDir string, stale []string, remove bool) error {
-	for _, s := range stale {
-		if !remove {
-			fmt.Fprintf(e.Stdout, "stale %s (no target renders it; --prune removes it)\n", s)
-			continue
-		}
-		if err := outdir.Prune(e.Dir, outDir, s); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.Stdout, "removed %s\n", s)
-	}
-	return nil
-}
-
-// targetHint lists the targets when one named on the command line is
-// unknown.
-func targetHint(err error) error {
-	var ute *render.UnknownTargetError
-	if !errors.As(err, &ute) {
-		return err
-	}
-	valid := "the policy has no targets"
-	if len(ute.Valid) > 0 {
-		valid = "the targets are " + strings.Join(ute.Valid, ", ")
-	}
-	return hint.Wrap(err, "%s", valid)
+	return u.Apply(e.Stdout, o.prune)
 }

@@ -2,18 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"io/fs"
 	"path/filepath"
 
-	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/keys"
-	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/resign"
 )
 
@@ -41,7 +33,7 @@ else with --all.`,
 			fs.StringVar(&o.store, "store", "", "binary cache `URL` to sign (default: the catalog's only substituter)")
 			fs.StringVar(&o.secret, "secret", "", "secret key `file` (default: the key's private_key_path)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "count what would be signed and write nothing")
-			jobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
+			cli.JobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
 			fs.StringVar(&o.paths, "paths", "", "`file` listing the store paths to sign, for the printed nix store sign command")
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
 			return func(e *cli.Env, args []string) error { return runResign(e, o, args) }
@@ -75,83 +67,12 @@ func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	keyFile, err := secretFile(e, k, o.secret)
-	if err != nil {
-		return err
-	}
-	if !binarycache.IsFileURL(store) {
-		return printSignCommand(e, k, store, keyFile, o.paths)
-	}
-	if o.paths != "" {
-		e.Warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(store))
-	}
-	sk, err := readSigningKey(e, k, keyFile)
-	if err != nil {
-		return err
-	}
-	url, res, err := resign.Store(context.Background(), store, resign.Options{Key: sk, Jobs: o.jobs, DryRun: o.dryRun})
-	if err != nil {
-		return err
-	}
-	if o.format == "json" {
-		err = resign.WriteJSON(e.Stdout, url, sk.Name, res)
-	} else {
-		resign.WriteText(e.Stdout, url, sk.Name, res)
-	}
-	if err != nil {
-		return err
-	}
-	if note := res.CacheNote(e.Now()); note != "" {
-		e.Notef("%s", note)
-	}
-	return res.Err()
-}
-
-// secretFile is --secret (relative to the policy directory), else KEY's
-// private_key_path; absolute either way.
-func secretFile(e *cli.Env, k *policy.Key, secret string) (string, error) {
-	switch {
-	case secret != "":
-		return filepath.Abs(e.Path(secret))
-	case k.PrivateKeyPath != "":
-		return k.PrivateKeyPath, nil
-	}
-	return "", hint.Wrap(fmt.Errorf("no secret key for %s", k.Label), "pass --secret FILE or keyform unseal %s", k.Label)
-}
-
-// readSigningKey reads the secret key file and proves it is KEY's before
-// anything in the cache is read. Errors never show key material.
-func readSigningKey(e *cli.Env, k *policy.Key, file string) (*keys.SecretKey, error) {
-	if err := checkOutside(e, file); err != nil {
-		return nil, err
-	}
-	perm, err := secretfile.Stat(file)
-	if err == nil && secretfile.Exposed(perm) {
-		e.Warnf("%s is readable by group or others (mode %04o); run: chmod 600 %s", file, perm, file)
-	}
-	sk, err := secretfile.Read(file)
-	if err == nil {
-		err = resign.CheckKey(sk, k.PublicKey)
-	}
-	var pe *secretfile.PathError
-	if errors.As(err, &pe) {
-		return nil, hint.Wrap(fmt.Errorf("key %s: %w", k.Label, err), "pass --secret FILE or keyform unseal %s", k.Label)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", k.Label, err)
-	}
-	return sk, nil
-}
-
-// printSignCommand prints the nix store sign command for a store keyform
-// cannot write. The key file, when it is on this machine, is proved first.
-func printSignCommand(e *cli.Env, k *policy.Key, store, keyFile, paths string) error {
-	if _, err := secretfile.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
-		if _, err := readSigningKey(e, k, keyFile); err != nil {
+	req := resign.Request{Key: k, Store: store, Paths: o.paths, Format: o.format, Jobs: o.jobs, DryRun: o.dryRun, Now: e.Now(),
+		Source: resign.KeySource{Outside: func(path string) error { return checkOutside(e, path) }, Warn: e}}
+	if o.secret != "" {
+		if req.Source.Secret, err = filepath.Abs(e.Path(o.secret)); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(e.Stdout, resign.Command(store, keyFile, paths))
-	e.Printf("keyform writes only file:// caches; run the command above where the key and write access to %s are", binarycache.Redact(store))
-	return nil
+	return req.Run(context.Background(), e.Stdout, e)
 }

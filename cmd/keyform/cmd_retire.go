@@ -2,14 +2,10 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
 func retireCommand() *cli.Command {
@@ -60,7 +56,7 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 		e.Printf("key %s is already retired; nothing to do", k.Label)
 		return nil
 	}
-	if err := retirable(p, k); err != nil {
+	if err := p.CheckRetirable(k); err != nil {
 		return err
 	}
 	if p.LastActive(k) {
@@ -75,23 +71,7 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := es.Current(k.Pos.File)
-	if err != nil {
-		return err
-	}
-	out, err := schema.SetKeyState(src, k.Pos.File, k.Label, policy.Retired)
-	if err != nil {
-		return err
-	}
-	es.Set(k.Pos.File, out)
-	edited, err := loadEdited(e, es)
-	if err != nil {
-		return err
-	}
-	if ek := edited.Key(k.Label); ek == nil || ek.State != policy.Retired {
-		return fmt.Errorf("the edited policy does not show key %s retired; nothing was written (a keyform bug)", k.Label)
-	}
-	if err := es.Write(); err != nil {
+	if err := es.WriteKeyState(k, policy.Retired, e.Stderr, e.Colour); err != nil {
 		return err
 	}
 	e.Printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
@@ -99,27 +79,5 @@ func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 		e.Warnf("%s", w)
 	}
 	e.Nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
-	return nil
-}
-
-// retirable refuses to retire a key that a target trusts directly or a
-// publisher signs with.
-func retirable(p *policy.Policy, k *policy.Key) error {
-	if ts := p.TrustingDirectly(k); len(ts) > 0 {
-		ids, at := make([]string, len(ts)), make([]string, len(ts))
-		for i, t := range ts {
-			ids[i], at[i] = t.ID(), t.Pos.String()
-		}
-		return hint.Wrap(fmt.Errorf("key %s is trusted directly by %s, and a retired key may not be trusted", k.Label, strings.Join(ids, ", ")),
-			"remove key.%s from the trust list of %s (%s), then run \"keyform retire %s\" again", k.Label, strings.Join(ids, ", "), strings.Join(at, ", "), k.Label)
-	}
-	if pubs := p.PublishersOf(k.Label); len(pubs) > 0 {
-		labels := make([]string, len(pubs))
-		for i, pub := range pubs {
-			labels[i] = pub.Label
-		}
-		return hint.Wrap(fmt.Errorf("publisher %s still signs with key %s", strings.Join(labels, ", "), k.Label),
-			"remove key.%s from the keys of publisher %s, then run \"keyform retire %s\" again", k.Label, strings.Join(labels, ", "), k.Label)
-	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/keyform/keyform/internal/cli"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/verify"
 )
@@ -81,16 +80,13 @@ func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 	if o.configDir != "" {
 		return runVerifyFleet(e, o, t)
 	}
-	r, err := verifyReport(e, o, t)
+	src := verify.Source{Config: o.config, ConfigPath: e.Path(o.config), Stdin: e.Stdin, User: o.user, EUID: e.Sys.Geteuid()}
+	r, err := src.Report(t)
 	if err != nil {
 		return err
 	}
-	if o.json {
-		if err := e.PrintJSON(r); err != nil {
-			return err
-		}
-	} else {
-		r.WriteText(e.Stdout)
+	if err := verify.Write(e.Stdout, r, o.json); err != nil {
+		return err
 	}
 	if r.OK {
 		return nil
@@ -101,23 +97,6 @@ func runVerify(e *cli.Env, o verifyOpts, args []string) error {
 		}
 	}
 	return cli.ErrDiffers
-}
-
-// verifyReport checks the captured output --config names, else this
-// machine's Nix, as this user or as --user NAME.
-func verifyReport(e *cli.Env, o verifyOpts, t *policy.Target) (*verify.Report, error) {
-	if o.config != "" {
-		data, source, err := verify.ReadCaptured(o.config, e.Path(o.config), e.Stdin)
-		if err != nil {
-			return nil, err
-		}
-		return verify.Captured(t, data, source)
-	}
-	caller, err := verify.CallerFor(o.user, e.Sys.Geteuid())
-	if err != nil {
-		return nil, err
-	}
-	return verify.Machine(t, caller, o.user != "")
 }
 
 func countSet(ss ...string) int {
@@ -136,20 +115,13 @@ func countSet(ss ...string) int {
 func runVerifyFleet(e *cli.Env, o verifyOpts, t *policy.Target) error {
 	r, err := verify.Fleet(t, o.configDir, os.DirFS(e.Path(o.configDir)))
 	if err != nil {
-		return hint.Wrap(fmt.Errorf("--config-dir %s: %w", o.configDir, err),
-			"capture each machine with: ssh HOST nix --extra-experimental-features nix-command config show --json > %s/HOST.json", o.configDir)
+		return fmt.Errorf("--config-dir %w", err)
 	}
-	if o.json {
-		if err := e.PrintJSON(r); err != nil {
-			return err
-		}
-	} else {
-		r.WriteText(e.Stdout)
+	if err := verify.Write(e.Stdout, r, o.json); err != nil {
+		return err
 	}
-	for _, h := range r.Hosts {
-		if h.Error != "" {
-			e.Printf("%s: %s", o.configDir, h.Error)
-		}
+	for _, msg := range r.HostErrors() {
+		e.Printf("%s", msg)
 	}
 	if note := r.SkippedNote(); note != "" {
 		e.Notef("%s", note)

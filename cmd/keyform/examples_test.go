@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
@@ -65,7 +66,7 @@ func TestExamples(t *testing.T) {
 			}
 
 			nixtest.Require(t)
-			res := schema.Load(dir, loadOptions(&cli.Env{Now: now}, schema.Options{}))
+			res := schema.Load(dir, loadOptions(&cli.Env{Now: func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }}, schema.Options{})) // KEYFORM_NOW above
 			if res.HasErrors() {
 				t.Fatal("policy does not load")
 			}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"errors"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
-	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
@@ -22,7 +19,7 @@ import (
 // loadPolicy loads the policy in the policy directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
 func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
-	res := loadDir(e, ".", ".", opts)
+	res := schema.LoadAs(e.Path("."), ".", loadOptions(e, opts))
 	if len(res.Diags) > 0 {
 		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
 	}
@@ -30,17 +27,6 @@ func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
 		return nil, cli.ErrInvalid
 	}
 	return res.Policy, nil
-}
-
-// loadDir loads the policy in dir (relative to the policy directory),
-// naming its files in diagnostics under display ("." names them bare).
-func loadDir(e *cli.Env, dir, display string, opts schema.Options) *schema.Result {
-	abs, err := filepath.Abs(e.Path(dir))
-	if err != nil {
-		return schema.Load(e.Path(dir), loadOptions(e, opts))
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.LoadFS(os.DirFS(abs), display, loadOptions(e, opts))
 }
 
 // loadOptions completes the options of every policy load of the command
@@ -77,47 +63,20 @@ func policyDir(e *cli.Env) (string, error) {
 	return abs, nil
 }
 
-// policySource names the policy directory in generated headers: relative
-// to the root of its git work tree, "." at the root or outside git. Never
-// absolute, so output does not depend on where the repository is checked
-// out.
+// policySource names the policy directory in generated headers
+// (gitfs.InWorkTree).
 func policySource(e *cli.Env) string {
 	dir, err := policyDir(e)
 	if err != nil {
 		return "."
 	}
-	root := workTree(dir)
-	if root == "" {
-		return "."
-	}
-	rel, err := filepath.Rel(root, dir)
-	if err != nil {
-		return "."
-	}
-	return filepath.ToSlash(rel)
+	return gitfs.InWorkTree(dir)
 }
 
-// renderAll renders everything the policy renders (render.All) under the
-// output directory: -o, else the policy's output_dir. It returns that
-// directory, slash-separated, for messages.
-func renderAll(e *cli.Env, p *policy.Policy, outDir string) (string, []render.File, error) {
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
-	}
-	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
-	return filepath.ToSlash(outDir), files, err
-}
-
-// now is the date keyform judges expiry against, the default of env.now.
-// KEYFORM_NOW (YYYY-MM-DD) pins it, so scripts and tests about expiry give
-// the same answer every day.
-func now() time.Time {
-	if s := os.Getenv("KEYFORM_NOW"); s != "" {
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return t
-		}
-	}
-	return time.Now()
+// renderTree renders everything the policy renders under the output
+// directory: -o, else the policy's output_dir.
+func renderTree(e *cli.Env, p *policy.Policy, outDir string) (*outdir.Tree, error) {
+	return outdir.Render(e.Dir, p, policySource(e), outDir)
 }
 
 func orDash(s string) string {
@@ -127,20 +86,12 @@ func orDash(s string) string {
 	return s
 }
 
-// How each command judges expiry (README, "Expiry"; schema.Expiry):
-// validate, check and plan's head load with the zero Options, where an
-// expired active key is an error, so that CI forces the rotation; render
-// loads with renderOptions; rotate, retire and plan's base with
-// ExpiryIgnored; every other command loads with involvedOptions and warns
-// with warnExpired about the keys it works on, so that a key passing its
-// date changes nothing for commands that do not involve it.
+// The expiry each command judges (schema.EditOptions,
+// schema.InvolvedOptions): the commands that load with involvedOptions
+// then warn with warnExpired about the keys they work on.
 var (
-	// editOptions loads a policy for rotate and retire: these commands are
-	// how an expired key is fixed.
-	editOptions = schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored}
-	// involvedOptions loads a policy without judging expiry; the command
-	// then calls warnExpired with the keys it involves.
-	involvedOptions = schema.Options{Expiry: schema.ExpiryIgnored}
+	editOptions     = schema.EditOptions
+	involvedOptions = schema.InvolvedOptions
 )
 
 // warnExpired warns about each expired key of ks: the keys a command that
@@ -155,23 +106,11 @@ func warnExpired(e *cli.Env, ks ...*policy.Key) {
 
 // newEditSet starts an edit of the policy (schema.EditSet).
 func newEditSet(e *cli.Env) (*schema.EditSet, error) {
-	opts := editOptions
-	abs, err := filepath.Abs(e.Path("."))
-	if err != nil {
-		return nil, err
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.NewEditSet(abs, loadOptions(e, opts)), nil
+	return schema.EditDir(e.Path("."), loadOptions(e, editOptions))
 }
 
 // loadEdited loads the edited policy, printing its diagnostics if it does
 // not load.
 func loadEdited(e *cli.Env, es *schema.EditSet) (*policy.Policy, error) {
-	res := es.Load()
-	if res.HasErrors() {
-		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
-		return nil, hint.Wrap(errors.New("the edited policy does not validate, so nothing was written"),
-			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
-	}
-	return res.Policy, nil
+	return es.Edited(e.Stderr, e.Colour)
 }
