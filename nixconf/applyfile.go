@@ -132,7 +132,7 @@ func (h Host) Apply(w io.Writer, rep Reporter, want Want, path string, o ApplyOp
 // ErrRefused, its conflicts told to rep; a failed check is an error. In a
 // dry run it also returns the diff of a change, made while nix runs.
 func (h Host) planChecked(rep Reporter, c *ConfFile, want Want, o ApplyOptions) (*ApplyPlan, *NixCheck, []byte, error) {
-	plan, err := PlanApply(c, want, ReadFile)
+	plan, err := patchPlan(c, want, ReadFile)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -146,17 +146,27 @@ func (h Host) planChecked(rep Reporter, c *ConfFile, want Want, o ApplyOptions) 
 		rep.Printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
 		return nil, nil, nil, ErrRefused
 	}
+	// Nix loads the patched file while keyform evaluates it and makes
+	// the dry run's diff: on a large file each takes about as long as
+	// the other, and Nix uses one core.
+	wait := func() (*NixCheck, error) { return nil, nil }
+	if !o.NoNixCheck {
+		wait = h.startNixCheck(plan)
+	}
 	diffc := make(chan []byte, 1)
 	if o.DryRun && plan.Changed() {
 		go func() { diffc <- diff.Diff(plan.Path, plan.Old, plan.Path+" (keyform apply)", plan.New) }()
 	} else {
 		diffc <- nil
 	}
-	var check *NixCheck
-	if !o.NoNixCheck {
-		check, err = h.CheckWithNix(plan)
-	}
+	evalErr := plan.evaluate(c.Path, want, ReadFile)
+	check, err := wait()
 	d := <-diffc
+	// An error keyform's own reading finds comes first: it names the
+	// line, as before the check ran in parallel.
+	if evalErr != nil {
+		return nil, nil, nil, evalErr
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
