@@ -51,6 +51,17 @@ func (p *ApplyPlan) Changed() bool { return p.Change.Changed() }
 // follow, is an error (*hint.Error, naming PATH:LINE where there is one);
 // what Patch cannot fix is in the plan's Change.Conflicts.
 func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
+	p, err := patchPlan(c, want, read)
+	if err != nil || p.Refused() {
+		return p, err
+	}
+	return p, p.evaluate(c.Path, want, read)
+}
+
+// patchPlan is the first half of PlanApply: the patched file, without
+// Effective and Warnings. Apply's Nix check can start from it, while
+// evaluate runs.
+func patchPlan(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	f, err := Parse(c.Path, c.Data)
 	if err != nil {
 		if se := (*SyntaxError)(nil); errors.As(err, &se) && se.Shell {
@@ -62,22 +73,24 @@ func PlanApply(c *ConfFile, want Want, read ReadFunc) (*ApplyPlan, error) {
 	if err != nil {
 		return nil, confError(err)
 	}
-	p := &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch, file: g}
-	if p.Refused() {
-		return p, nil
-	}
+	return &ApplyPlan{Path: c.Path, Created: !c.Exists, Want: want, Old: c.Data, New: g.Bytes(), Change: ch, file: g}, nil
+}
+
+// evaluate is the second half of PlanApply, for a plan without
+// conflicts: Effective and Warnings.
+func (p *ApplyPlan) evaluate(path string, want Want, read ReadFunc) error {
 	// Patch evaluated the result without warnings, which cost more than
 	// the evaluation itself on a large file: evaluate again with them.
-	eff, err := Evaluate(read, g)
+	eff, err := Evaluate(read, p.file)
 	if err != nil {
-		return nil, confError(err)
+		return confError(err)
 	}
 	p.Effective = eff
 	for _, w := range eff.Warnings {
 		p.Warnings = append(p.Warnings, Warning{Msg: w})
 	}
-	p.Warnings = append(p.Warnings, rootWarnings(c.Path, p.New, want, read)...)
-	return p, nil
+	p.Warnings = append(p.Warnings, rootWarnings(path, p.New, want, read)...)
+	return nil
 }
 
 // confError adds a hint to errors about the configuration Nix would load.

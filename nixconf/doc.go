@@ -5,7 +5,8 @@
 // (Patch), reads "nix config show" output (ParseShowConfig,
 // ReadShownConfig), checks effective settings against what a target needs
 // (CheckTrust), and plans "keyform apply": what to refuse, what to write,
-// which daemon restart fits the machine (PlanApply, PlanRestart). For
+// which daemon restart fits the machine (PlanApply, PlanRestart), and runs
+// it from the target to the written file (ApplyWant, Host.Apply). For
 // "keyform verify" it also asks a user's Nix whether the daemon trusts
 // them and what it then ignores (Caller, StoreInfo, JudgeDaemonTrust,
 // IgnoredForUntrusted), finds the user's plain lines that drop the

@@ -154,25 +154,58 @@ func showList(l []string, first int) string {
 // check is a NixCheck that did not run, not an error. p must not be
 // refused.
 func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
+	return h.startNixCheck(p)()
+}
+
+// startNixCheck runs CheckWithNix's nix in the background and returns
+// the wait for its result. Until then p.Effective may still be filled in
+// (apply evaluates the plan while nix loads it): only the comparison,
+// after nix, reads it.
+func (h Host) startNixCheck(p *ApplyPlan) (wait func() (*NixCheck, error)) {
+	type result struct {
+		n     *nixRun
+		shown [][]byte
+		check *NixCheck
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.n, r.shown, r.check, r.err = h.runNixCheck(p)
+		done <- r
+	}()
+	return func() (*NixCheck, error) {
+		r := <-done
+		if r.err != nil || r.check != nil {
+			return r.check, r.err
+		}
+		return r.n.compare(p, r.shown)
+	}
+}
+
+// runNixCheck has nix load p's file: the two lines of its output the
+// check compares, or a NixCheck that did not run (no nix), or an error
+// (Nix rejects the file).
+func (h Host) runNixCheck(p *ApplyPlan) (*nixRun, [][]byte, *NixCheck, error) {
 	abs, err := filepath.Abs(p.Path)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	dir, err := os.MkdirTemp(h.TempDir, "keyform-nix-check-")
 	if err != nil {
-		return nil, withHint(fmt.Errorf("check with nix: %w", err), "set TMPDIR to a writable directory, or skip the check with --no-nix-check")
+		return nil, nil, nil, withHint(fmt.Errorf("check with nix: %w", err), "set TMPDIR to a writable directory, or skip the check with --no-nix-check")
 	}
 	defer os.RemoveAll(dir)
 	n := &nixRun{h: h, dir: dir, realPath: p.Path, sub: showConfigCommands[1]}
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o700); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "user.conf"), nil, 0o600); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	name, err := n.writeConf("new", absIncludes(abs, p.file))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	out, msg, err := n.show(name)
 	if errors.Is(err, exec.ErrNotFound) {
@@ -180,18 +213,23 @@ func (h Host) CheckWithNix(p *ApplyPlan) (*NixCheck, error) {
 		if len(h.NixPaths) > 0 {
 			looked = " or at " + strings.Join(h.NixPaths, ", ")
 		}
-		return &NixCheck{looked: looked}, nil
+		return nil, nil, &NixCheck{looked: looked}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if msg != "" {
-		return nil, n.rejected(p, abs, msg)
+		return nil, nil, nil, n.rejected(p, abs, msg)
 	}
 	shown, err := shownLines(out)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: %v", n.command(), err), "skip the check with --no-nix-check if this nix is not the one that reads the file")
+		return nil, nil, nil, withHint(fmt.Errorf("%s: %v", n.command(), err), "skip the check with --no-nix-check if this nix is not the one that reads the file")
 	}
+	return n, shown, nil, nil
+}
+
+// compare compares the lines Nix showed for p's file with p.Effective.
+func (n *nixRun) compare(p *ApplyPlan, shown [][]byte) (*NixCheck, error) {
 	kf := p.Effective
 	var diffs []ListDiff
 	for i, st := range settings {

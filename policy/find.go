@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/keyform/keyform/internal/hint"
@@ -26,6 +27,50 @@ func (p *Policy) FindGeneratedKey(label string) (*Key, error) {
 		return nil, hint.Wrap(fmt.Errorf("key %s has no public key yet", k.Label), "generate it with \"keyform keygen %s\"", k.Label)
 	}
 	return k, err
+}
+
+// KeysToGenerate returns the keys keygen generates: those labelled, each
+// once, else every key without a public key yet.
+func (p *Policy) KeysToGenerate(labels []string) ([]*Key, error) {
+	var ks []*Key
+	if len(labels) == 0 {
+		for _, k := range p.Keys {
+			if k.Pending() {
+				ks = append(ks, k)
+			}
+		}
+	}
+	for _, label := range labels {
+		k, err := p.FindKey(label)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	return ks, nil
+}
+
+// GeneratedKeys returns the keys labelled, which must have public keys,
+// else every key that has one.
+func (p *Policy) GeneratedKeys(labels []string) ([]*Key, error) {
+	var ks []*Key
+	for _, label := range labels {
+		k, err := p.FindGeneratedKey(label)
+		if err != nil {
+			return nil, err
+		}
+		ks = append(ks, k)
+	}
+	if len(labels) == 0 {
+		for _, k := range p.Keys {
+			if !k.Pending() {
+				ks = append(ks, k)
+			}
+		}
+	}
+	return ks, nil
 }
 
 // FindPublisher returns the publisher labelled label.

@@ -241,6 +241,33 @@ func TestFind(t *testing.T) {
 	if got, err := p.FindGeneratedKey("k1"); got != k || err != nil {
 		t.Errorf("FindGeneratedKey(k1) = %v, %v", got, err)
 	}
+	labels := func(ks []*Key, err error) string {
+		t.Helper()
+		if err != nil {
+			return err.Error()
+		}
+		var out []string
+		for _, k := range ks {
+			out = append(out, k.Label)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		args         []string
+		gen, sealing string
+	}{
+		{nil, "k0", "k1"},
+		{[]string{"k1", "k0", "k1"}, "k1,k0", "key k0 has no public key yet"},
+		{[]string{"k1"}, "k1", "k1"},
+		{[]string{"k9"}, `no key "k9" in the policy`, `no key "k9" in the policy`},
+	} {
+		if got := labels(p.KeysToGenerate(c.args)); got != c.gen {
+			t.Errorf("KeysToGenerate(%q) = %s, want %s", c.args, got, c.gen)
+		}
+		if got := labels(p.GeneratedKeys(c.args)); got != c.sealing {
+			t.Errorf("GeneratedKeys(%q) = %s, want %s", c.args, got, c.sealing)
+		}
+	}
 	_, err = p.FindPublisher("bob")
 	check(err, `no publisher "bob" in the policy`, "the policy's publishers are: alice")
 	_, err = p.FindTarget("ci")

@@ -55,6 +55,14 @@ func (e *UnknownTargetError) Error() string {
 	return fmt.Sprintf("no target %q in the policy", e.ID)
 }
 
+// Hint lists the targets there are.
+func (e *UnknownTargetError) Hint() string {
+	if len(e.Valid) == 0 {
+		return "the policy has no targets"
+	}
+	return "the targets are " + strings.Join(e.Valid, ", ")
+}
+
 // Target renders one target.
 func Target(in renderer.Input) ([]byte, error) {
 	switch in.Target.Kind {

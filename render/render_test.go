@@ -11,6 +11,7 @@ import (
 	"time"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
@@ -193,6 +194,13 @@ func TestFilesUnknownTarget(t *testing.T) {
 	var ute *render.UnknownTargetError
 	if !errors.As(err, &ute) || ute.ID != "nixos.nope" || len(ute.Valid) != len(p.Targets) || ute.Valid[0] != "nixos.bare" {
 		t.Fatalf("got %v (%#v), want UnknownTargetError for nixos.nope", err, ute)
+	}
+	// The hint lists the targets, so the user can pick one.
+	if h := hint.Of(err); !strings.HasPrefix(h, "the targets are nixos.bare, ") || !strings.Contains(h, "nixos.servers") {
+		t.Errorf("hint = %q, want the targets listed", h)
+	}
+	if h := hint.Of(&render.UnknownTargetError{ID: "nixos.x"}); h != "the policy has no targets" {
+		t.Errorf("hint without targets = %q", h)
 	}
 }
 

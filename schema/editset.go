@@ -2,6 +2,9 @@ package schema
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -10,6 +13,9 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/gitfs"
+	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/policy"
 )
 
 // EditSet collects changes to the files of a policy directory (edited
@@ -29,6 +35,17 @@ type EditSet struct {
 // would set them).
 func NewEditSet(dir string, opts Options) *EditSet {
 	return &EditSet{dir: dir, opts: opts, files: map[string][]byte{}, orig: map[string][]byte{}}
+}
+
+// EditDir starts an edit of the policy in dir, with AbsDir and WorkTree
+// set in opts as Load sets them.
+func EditDir(dir string, opts Options) (*EditSet, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.AbsDir, opts.WorkTree = abs, gitfs.FindWorkTree(abs)
+	return NewEditSet(abs, opts), nil
 }
 
 // PolicyFiles lists the *.hcl files of the policy directory, sorted.
@@ -54,6 +71,38 @@ func (es *EditSet) Current(name string) ([]byte, error) {
 // Set replaces a file's content, or adds a new file.
 func (es *EditSet) Set(name string, data []byte) { es.files[name] = data }
 
+// SetKeyState sets the state of key k in its block (SetKeyState), in the
+// file that declares it, keeping the file's comments and layout.
+func (es *EditSet) SetKeyState(k *policy.Key, state policy.KeyState) error {
+	src, err := es.Current(k.Pos.File)
+	if err != nil {
+		return err
+	}
+	out, err := SetKeyState(src, k.Pos.File, k.Label, state)
+	if err != nil {
+		return err
+	}
+	es.Set(k.Pos.File, out)
+	return nil
+}
+
+// WriteKeyState sets the state of key k (SetKeyState), proves the edit by
+// loading the edited policy (its diagnostics written to w when it does not
+// load: Edited) with k in that state, and only then writes the file.
+func (es *EditSet) WriteKeyState(k *policy.Key, state policy.KeyState, w io.Writer, colour bool) error {
+	if err := es.SetKeyState(k, state); err != nil {
+		return err
+	}
+	edited, err := es.Edited(w, colour)
+	if err != nil {
+		return err
+	}
+	if ek := edited.Key(k.Label); ek == nil || ek.State != state {
+		return fmt.Errorf("the edited policy does not show key %s %s; nothing was written (a keyform bug)", k.Label, state)
+	}
+	return es.Write()
+}
+
 // Load loads the edited policy from memory over the directory.
 func (es *EditSet) Load() *Result {
 	overlay := overlayFS{base: os.DirFS(es.dir), files: map[string][]byte{}}
@@ -61,6 +110,18 @@ func (es *EditSet) Load() *Result {
 		overlay.files[filepath.ToSlash(filepath.Clean(name))] = b
 	}
 	return LoadFS(overlay, ".", es.opts)
+}
+
+// Edited loads the edited policy; when it does not load, its diagnostics
+// are written to w and the error says nothing was written.
+func (es *EditSet) Edited(w io.Writer, colour bool) (*policy.Policy, error) {
+	res := es.Load()
+	if res.HasErrors() {
+		res.WriteDiagnostics(w, 0, colour)
+		return nil, hint.Wrap(errors.New("the edited policy does not validate, so nothing was written"),
+			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
+	}
+	return res.Policy, nil
 }
 
 // Write writes every changed file atomically, keeping the mode of files

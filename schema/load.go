@@ -80,6 +80,23 @@ const (
 	ExpiryIgnored
 )
 
+// How each command of keyform judges expiry (README, "Expiry"): validate,
+// check and plan's head load with the zero Options, where an expired
+// active key is an error, so that CI forces the rotation; render with
+// ExpiredIsWarning; plan's base with ExpiryIgnored (LoadBase); the rest
+// with EditOptions or InvolvedOptions.
+var (
+	// EditOptions loads a policy for rotate and retire: these commands
+	// are how an expired key is fixed, and keygen's pending keys may be
+	// in it.
+	EditOptions = Options{AllowPending: true, Expiry: ExpiryIgnored}
+	// InvolvedOptions loads a policy without judging expiry, for the
+	// commands that then warn only about the keys they involve
+	// (policy.ExpiredKeys), so that a key passing its date changes
+	// nothing for commands that do not involve it.
+	InvolvedOptions = Options{Expiry: ExpiryIgnored}
+)
+
 // Limits on what Load reads, so that a pull request cannot hang or exhaust
 // CI with a huge or endless file. Everything else (a pipe, a device, a
 // directory named *.hcl) is refused before it is read.
@@ -134,7 +151,12 @@ func (r *Result) WriteErrors(w io.Writer, width uint, color bool) error {
 
 // Load reads every *.hcl file in dir (not recursing) and returns the
 // resolved policy or diagnostics.
-func Load(dir string, opts Options) *Result {
+func Load(dir string, opts Options) *Result { return LoadAs(dir, dir, opts) }
+
+// LoadAs is Load naming the files in diagnostics under display ("."
+// names them bare): the keyform command shows paths relative to the
+// policy directory, whatever -C says.
+func LoadAs(dir, display string, opts Options) *Result {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return errResult("Cannot read policy directory", err.Error())
@@ -143,7 +165,7 @@ func Load(dir string, opts Options) *Result {
 	if opts.WorkTree == "" {
 		opts.WorkTree = gitfs.FindWorkTree(abs)
 	}
-	return LoadFS(os.DirFS(dir), dir, opts)
+	return LoadFS(os.DirFS(abs), display, opts)
 }
 
 // LoadFS is Load over any file system; dir is only used to name files in

@@ -1,9 +1,41 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/keyform/keyform/internal/hint"
 )
+
+// ErrUnquotable: a path cannot be written into an HCL string as is.
+var ErrUnquotable = errors.New("cannot go in an HCL string as is")
+
+// WriteStarter writes the starter policy (Starter) to dir/keyform.hcl,
+// never replacing an existing file; a file it could not finish is removed.
+func WriteStarter(dir, privateKeyPath string) error {
+	src, err := Starter(privateKeyPath)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "keyform.hcl")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return hint.Wrap(errors.New("keyform.hcl already exists; not overwriting it"), "edit it, or run init in an empty directory")
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(src); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
 
 // Starter returns the commented starter policy "keyform init" writes, with
 // one catalog, one key whose private key goes to privateKeyPath, and two
@@ -11,7 +43,7 @@ import (
 // is an error.
 func Starter(privateKeyPath string) ([]byte, error) {
 	if strings.ContainsAny(privateKeyPath, "\"\\$\n") || strings.Contains(privateKeyPath, "%{") {
-		return nil, fmt.Errorf("%q cannot go in an HCL string as is", privateKeyPath)
+		return nil, fmt.Errorf("%q %w", privateKeyPath, ErrUnquotable)
 	}
 	return fmt.Appendf(nil, starterPolicy, privateKeyPath), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
@@ -26,6 +27,18 @@ type SuccessorError struct {
 
 func (e *SuccessorError) Error() string { return fmt.Sprintf("%s %q: %v", e.Field, e.Value, e.Err) }
 func (e *SuccessorError) Unwrap() error { return e.Err }
+
+// CheckRotatable refuses to rotate a key that is retired, or that has no
+// public key yet: only an active, generated key gets a successor.
+func CheckRotatable(old *policy.Key) error {
+	switch {
+	case old.State == policy.Retired:
+		return hint.Wrap(fmt.Errorf("key %s is retired; rotate an active key", old.Label), "run \"keyform keys list\" to see the active keys")
+	case old.Pending():
+		return hint.Wrap(fmt.Errorf("key %s has no public key yet, so there is nothing to rotate", old.Label), "generate it with \"keyform keygen %s\"", old.Label)
+	}
+	return nil
+}
 
 // Successor completes nk, the key block of a rotation of old (a key of p):
 // it stays in old's catalog, and each field left empty gets its default.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -60,6 +61,23 @@ func TestSuccessor(t *testing.T) {
 		var se *SuccessorError
 		if !errors.As(err, &se) || se.Field != tt.field || (tt.is != nil && !errors.Is(err, tt.is)) {
 			t.Errorf("Successor(%+v) = %v, want a %s error (%v)", tt.nk, err, tt.field, tt.is)
+		}
+	}
+}
+
+// Only an active key with a public key is rotated.
+func TestCheckRotatable(t *testing.T) {
+	for _, c := range []struct {
+		k   policy.Key
+		err string
+	}{
+		{policy.Key{Label: "a_1", PublicKey: "a-1:x", State: policy.Active}, ""},
+		{policy.Key{Label: "a_1", PublicKey: "a-1:x", State: policy.Retired}, "key a_1 is retired; rotate an active key"},
+		{policy.Key{Label: "a_1", State: policy.Active}, "key a_1 has no public key yet, so there is nothing to rotate"},
+	} {
+		err := CheckRotatable(&c.k)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || err.Error() != c.err || hint.Of(err) == "") {
+			t.Errorf("%+v: %v (hint %q), want %q", c.k, err, hint.Of(err), c.err)
 		}
 	}
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"github.com/keyform/keyform/internal/nixtest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/nixtest"
 
 	"github.com/rogpeppe/go-internal/txtar"
 
@@ -60,7 +62,7 @@ func applyRun(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Chdir(".") // restores the working directory that -C changes
 	t.Setenv("NIX_DAEMON_SOCKET_PATH", filepath.Join(dir, "no-daemon"))
 	var stdout, stderr strings.Builder
-	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 	code := run(append([]string{"-C", dir}, args...), e)
 	return code, stdout.String(), stderr.String()
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/nixcache"
 )
 
@@ -89,25 +90,25 @@ target "nixos" "farm" {
 
 	// Retiring the old key now would strand its paths: refused.
 	code, _, stderr := runIn(t, dir, "retire", "acme_old")
-	if code != exitInvalid || !strings.Contains(stderr, fmt.Sprintf("retiring acme_old would strand %d of %d paths", len(c.OldOnly), len(c.All))) {
+	if code != cli.ExitInvalid || !strings.Contains(stderr, fmt.Sprintf("retiring acme_old would strand %d of %d paths", len(c.OldOnly), len(c.All))) {
 		t.Fatalf("retire before resign: exit %d\n%s", code, stderr)
 	}
 
 	// keyform resign with the new key; then nix store verify trusting only
 	// the new key passes, and running it again changes nothing.
-	if code, stdout, stderr := runIn(t, dir, "resign", "acme_new"); code != exitOK || !strings.Contains(stdout, fmt.Sprintf("%d already signed, 0 malformed", len(c.Both)+len(c.NewOnly))) {
+	if code, stdout, stderr := runIn(t, dir, "resign", "acme_new"); code != cli.ExitOK || !strings.Contains(stdout, fmt.Sprintf("%d already signed, 0 malformed", len(c.Both)+len(c.NewOnly))) {
 		t.Fatalf("keyform resign: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if untrusted, code := nixcache.Untrusted(t, c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
 		t.Fatalf("after keyform resign, nix store verify --trusted-public-keys NEW exits %d, untrusted %v", code, untrusted)
 	}
-	if code, stdout, _ := runIn(t, dir, "resign", "acme_new"); code != exitOK || !strings.Contains(stdout, " 0 signed") {
+	if code, stdout, _ := runIn(t, dir, "resign", "acme_new"); code != cli.ExitOK || !strings.Contains(stdout, " 0 signed") {
 		t.Fatalf("second resign: exit %d\n%s", code, stdout)
 	}
 	if r := auditJSON(); r.Keys[c.Old.SK.Name].WouldStrand != 0 {
 		t.Fatalf("after resign the old key still strands %d paths", r.Keys[c.Old.SK.Name].WouldStrand)
 	}
-	if code, _, stderr := runIn(t, dir, "retire", "acme_old"); code != exitOK || !strings.Contains(stderr, "key acme_old ("+c.Old.SK.Name+") retired") {
+	if code, _, stderr := runIn(t, dir, "retire", "acme_old"); code != cli.ExitOK || !strings.Contains(stderr, "key acme_old ("+c.Old.SK.Name+") retired") {
 		t.Fatalf("retire after resign: exit %d\n%s", code, stderr)
 	}
 }

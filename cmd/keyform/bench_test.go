@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/synthetic"
 )
 
@@ -58,7 +59,7 @@ func runCmd(b *testing.B, dir string, args ...string) {
 func runCmdExit(b *testing.B, want int, dir string, args ...string) {
 	b.Helper()
 	var stderr strings.Builder
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, rand: rand.Reader}
+	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr, Rand: rand.Reader}
 	if code := run(append([]string{"-C", dir}, args...), e); code != want {
 		b.Fatalf("keyform %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, stderr.String())
 	}

@@ -1,27 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"io"
-	"net/url"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/keyform/keyform/audit"
-	"github.com/keyform/keyform/binarycache"
-	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/internal/cli"
 )
 
-// This file is how the commands that read binary caches (audit, resign,
-// and retire's audit) reach them: which stores a catalog's audit reads,
-// the paths list HTTP caches need, credentials (from the netrc file, never
-// printed: store URLs are shown through binarycache.Redact), and running
-// audits with a progress line. docs/audit.md is the contract.
+// This file is the flags of the commands that read binary caches (audit,
+// resign, and retire's audit) and what they make of them. How the caches
+// are reached and audited is the audit package's (docs/audit.md).
 
 // cacheFlags are the flags of every command that audits caches.
 type cacheFlags struct {
@@ -32,202 +21,62 @@ type cacheFlags struct {
 func (c *cacheFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", "", "binary cache `URL` to read instead of the catalog's substituters (file:///dir, https://...)")
 	fs.StringVar(&c.paths, "paths", "", "`file` listing the store paths to look up in an HTTP cache (- for standard input)")
-	jobsFlag(fs, &c.jobs, "read and check `N` narinfos at once (default: one per core for file://, 25 for HTTP)")
+	cli.JobsFlag(fs, &c.jobs, "read and check `N` narinfos at once (default: one per core for file://, 25 for HTTP)")
 	fs.StringVar(&c.netrc, "netrc-file", "", "netrc `file` with HTTP credentials (default: Nix's netrc-file)")
 }
 
-// jobsFlag declares --jobs N, which must be at least 1; unset leaves *n
-// 0, the default.
-func jobsFlag(fs *flag.FlagSet, n *int, usage string) {
-	fs.Func("jobs", usage, func(v string) error {
-		j, err := strconv.Atoi(v)
-		if err != nil || j < 1 {
-			return fmt.Errorf("%q is not a number of at least 1", v)
-		}
-		*n = j
-		return nil
-	})
+// access is how the audits reach the caches, with the files resolved in
+// the policy directory.
+func (c *cacheFlags) access(e *cli.Env) audit.Access {
+	a := audit.Access{Paths: c.paths, Stdin: e.Stdin, Jobs: c.jobs}
+	if c.paths != "" && c.paths != "-" {
+		a.Paths = e.Path(c.paths)
+	}
+	if c.netrc != "" {
+		a.Netrc = e.Path(c.netrc)
+	}
+	return a
 }
 
-// auditJob is one audit: a catalog's cache at one store URL.
-type auditJob struct {
-	catalog string
-	store   string // as given: may hold credentials, so print only Redact(store)
+// retireAuditFlags decide how retire audits.
+type retireAuditFlags struct {
+	force, skip bool
+	file        string // --audit FILE: a summary written by audit --record
+	cache       cacheFlags
 }
 
-// selectCatalogs returns the catalogs named, or when none is, every
-// catalog (with --store) or every catalog that has a substituter, noting
-// the others: they name no cache to audit.
-func selectCatalogs(e *env, p *policy.Policy, names []string, store string) ([]string, error) {
-	var all, withCache []string
-	for _, c := range p.Catalogs {
-		all = append(all, c.Label)
-		if len(c.Substituters) > 0 {
-			withCache = append(withCache, c.Label)
-		} else if len(names) == 0 && store == "" {
-			e.notef("catalog %s has no substituter; not audited", c.Label)
-		}
-	}
-	switch {
-	case len(names) == 0 && store != "":
-		return all, nil
-	case len(names) == 0:
-		return withCache, nil
-	}
-	var selected []string
-	for _, n := range names {
-		if p.Catalog(n) == nil {
-			return nil, withHint(fmt.Errorf("no catalog named %q", n), "catalogs: %s", orNone(all))
-		}
-		if !slices.Contains(selected, n) {
-			selected = append(selected, n)
-		}
-	}
-	return selected, nil
+func (f *retireAuditFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.force, "force", false, "retire even when paths would be stranded or the cache cannot be audited")
+	fs.BoolVar(&f.skip, "skip-audit", false, "do not audit the key's caches (for a cache that no longer exists)")
+	fs.StringVar(&f.file, "audit", "", "use the audit summary in `FILE` (written by keyform audit --record) as the evidence")
+	f.cache.register(fs)
 }
 
-func orNone(l []string) string {
-	if len(l) == 0 {
-		return "none"
+// gate is how retire decides from the key's caches (audit.RetireGate).
+func (f *retireAuditFlags) gate(e *cli.Env) audit.RetireGate {
+	return audit.RetireGate{
+		Force: f.force, Skip: f.skip, File: f.file, FilePath: e.Path(f.file),
+		Store: f.cache.store, Access: f.cache.access(e),
+		PolicyDir: e.Path("."), Now: e.Now(), Progress: progress(e, true),
 	}
-	return strings.Join(l, ", ")
 }
 
-// auditJobs lists the audits of catalogs: the store given with --store
-// (for exactly one catalog), else each of a catalog's substituters.
-func auditJobs(p *policy.Policy, catalogs []string, store string) ([]auditJob, error) {
-	if store != "" {
-		if len(catalogs) != 1 {
-			return nil, usagef("--store needs exactly one CATALOG")
-		}
-		return []auditJob{{catalogs[0], store}}, nil
-	}
-	var jobs []auditJob
-	for _, label := range catalogs {
-		c := p.Catalog(label)
-		if len(c.Substituters) == 0 {
-			return nil, withHint(fmt.Errorf("catalog %s has no substituter to audit", label), "pass --store URL")
-		}
-		for _, s := range c.Substituters {
-			jobs = append(jobs, auditJob{label, s})
-		}
-	}
-	return jobs, nil
-}
-
-// isFileStore reports whether a store URL names a local directory, which
-// keyform lists (and resign writes).
-func isFileStore(store string) bool {
-	if strings.HasPrefix(store, "/") {
-		return true
-	}
-	u, err := url.Parse(store)
-	return err == nil && u.Scheme == "file"
-}
-
-// errNotListed is an HTTP cache audited without a paths list.
-var errNotListed = errors.New("cannot be listed")
-
-// isHTTPStore reports whether a store URL names an HTTP(S) cache, which
-// cannot be listed.
-func isHTTPStore(store string) bool {
-	u, err := url.Parse(store)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https")
-}
-
-// checkPaths refuses what cannot work before anything is read: an HTTP
-// cache without a paths list, and standard input for several of them.
-func checkPaths(e *env, jobs []auditJob, paths string) error {
-	listed := 0
-	for _, j := range jobs {
-		switch {
-		case isFileStore(j.store) && paths != "":
-			e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(j.store))
-		case !isHTTPStore(j.store):
-		case paths == "":
-			return withHint(fmt.Errorf("%s %w: pass --paths FILE with the store paths to look up", binarycache.Redact(j.store), errNotListed),
-				"nix path-info -r /run/current-system > paths.txt")
-		default:
-			listed++
-		}
-	}
-	if paths == "-" && listed > 1 {
-		return usagef("--paths - can be read for one store only")
+// progress is the audits' progress line when a person watches it, else
+// nil.
+func progress(e *cli.Env, forPeople bool) audit.Progress {
+	if p := cli.NewProgress(e, forPeople); p != nil {
+		return p
 	}
 	return nil
 }
 
-// openPaths opens the paths list for a store that needs one; the
-// returned function closes it.
-func openPaths(e *env, store, paths string) (io.Reader, func(), error) {
-	switch {
-	case !isHTTPStore(store) || paths == "":
-		return nil, func() {}, nil
-	case paths == "-":
-		return e.stdin, func() {}, nil
-	}
-	f, err := os.Open(e.path(paths))
-	if err != nil {
-		return nil, nil, fmt.Errorf("--paths: %w", err)
-	}
-	return f, func() { f.Close() }, nil
-}
-
-// openStore opens a store with credentials from the netrc file (loaded
-// only for HTTP stores) and a connection per job.
-func openStore(ctx context.Context, e *env, store string, f cacheFlags) (binarycache.Store, error) {
-	o := binarycache.Options{}
-	if !isFileStore(store) {
-		file := f.netrc
-		if file == "" {
-			file = binarycache.DefaultNetrcFile()
-		} else {
-			file = e.path(file)
+// auditUsage makes a paths list on standard input for several stores the
+// command-line mistake it is.
+func auditUsage(err error) error {
+	for _, usage := range []error{audit.ErrPathsStdin, audit.ErrStoreOneCatalog} {
+		if errors.Is(err, usage) {
+			return cli.Usagef("%s", usage)
 		}
-		n, err := binarycache.LoadNetrc(file)
-		if err != nil {
-			return nil, err
-		}
-		o.HTTP = binarycache.HTTPOptions{Netrc: n, Conns: max(f.jobs, 25)}
 	}
-	return binarycache.Open(ctx, store, o)
-}
-
-// runAudits runs the audits in turn, with a progress line when prog is
-// set. The first error stops them: "catalog acme: store ... is not
-// reachable: ...".
-func runAudits(e *env, p *policy.Policy, jobs []auditJob, f cacheFlags, examples int, prog *progress) ([]*audit.Report, error) {
-	ctx := context.Background()
-	var reports []*audit.Report
-	for _, j := range jobs {
-		r, err := auditOne(ctx, e, p, j, f, examples, prog)
-		prog.done()
-		if err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", j.catalog, err)
-		}
-		reports = append(reports, r)
-	}
-	return reports, nil
-}
-
-func auditOne(ctx context.Context, e *env, p *policy.Policy, j auditJob, f cacheFlags, examples int, prog *progress) (*audit.Report, error) {
-	paths, closePaths, err := openPaths(e, j.store, f.paths)
-	if err != nil {
-		return nil, err
-	}
-	defer closePaths()
-	s, err := openStore(ctx, e, j.store, f)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	o := audit.Options{Catalog: j.catalog, Keys: audit.KeysOf(p, j.catalog), Jobs: f.jobs, Paths: paths, Examples: examples}
-	if prog != nil {
-		o.Progress = func(n int64) { prog.update("audit %s: %d narinfos checked", j.catalog, n) }
-	}
-	r, err := audit.Run(ctx, s, o)
-	if err != nil && errors.Is(err, binarycache.ErrNotListable) {
-		return nil, withHint(err, "pass --paths FILE")
-	}
-	return r, err
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
 // TestCIExample runs the keyform commands of the shipped GitHub Actions
@@ -44,7 +46,7 @@ func TestCIExample(t *testing.T) {
 		var comment string
 		for _, args := range workflow {
 			code, stdout, stderr := runAt(t, repo, expand(args, policyDir)...)
-			if code != exitOK {
+			if code != cli.ExitOK {
 				t.Fatalf("%s: workflow command keyform %q: exit %d\n%s%s", step, args, code, stdout, stderr)
 			}
 			if strings.Contains(strings.Join(args, " "), "--format markdown") {
@@ -52,7 +54,7 @@ func TestCIExample(t *testing.T) {
 			}
 		}
 		for _, args := range hook {
-			if code, stdout, stderr := runAt(t, filepath.Join(repo, policyDir), args...); code != exitOK {
+			if code, stdout, stderr := runAt(t, filepath.Join(repo, policyDir), args...); code != cli.ExitOK {
 				t.Fatalf("%s: hook command keyform %q: exit %d\n%s%s", step, args, code, stdout, stderr)
 			}
 		}
@@ -63,7 +65,7 @@ func TestCIExample(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"retire", "main_2"}, {"render"}} {
-		if code, _, stderr := runAt(t, filepath.Join(repo, policyDir), args...); code != exitOK {
+		if code, _, stderr := runAt(t, filepath.Join(repo, policyDir), args...); code != cli.ExitOK {
 			t.Fatalf("keyform %v: exit %d\n%s", args, code, stderr)
 		}
 	}
@@ -125,6 +127,6 @@ func runAt(t *testing.T, dir string, args ...string) (int, string, string) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+	e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 	return run(args, e), stdout.String(), stderr.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/keys"
 )
 
@@ -26,12 +27,12 @@ func TestChdirIsAPath(t *testing.T) {
 	}
 	for _, args := range [][]string{{"-C", dir, "validate"}, {"validate", "-C", dir}} {
 		var stdout, stderr bytes.Buffer
-		e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr}
-		if code := run(args, e); code != exitOK {
+		e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr}
+		if code := run(args, e); code != cli.ExitOK {
 			t.Fatalf("keyform %v: exit %d\n%s", args, code, &stderr)
 		}
-		if e.dir != "" {
-			t.Errorf("keyform %v changed the caller's env: dir = %q", args, e.dir)
+		if e.Dir != "" {
+			t.Errorf("keyform %v changed the caller's env: dir = %q", args, e.Dir)
 		}
 		if now, _ := os.Getwd(); now != wd {
 			t.Fatalf("keyform %v moved the process from %s to %s", args, wd, now)
@@ -60,9 +61,9 @@ func TestOutputIsRedacted(t *testing.T) {
 		{"-C", dir, "render", "--stdout", secret[:70]},
 	} {
 		var stdout, stderr bytes.Buffer
-		e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr}
-		if code := run(args, e); code != exitInvalid {
-			t.Errorf("exit %d, want %d", code, exitInvalid)
+		e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr}
+		if code := run(args, e); code != cli.ExitInvalid {
+			t.Errorf("exit %d, want %d", code, cli.ExitInvalid)
 		}
 		out := stdout.String() + stderr.String()
 		if !strings.Contains(out, "keyform: ") {

@@ -3,25 +3,17 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
-	"io"
-	"slices"
-	"strings"
-	"time"
 
-	"github.com/rogpeppe/go-internal/diff"
-
-	"github.com/keyform/keyform/keys"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/nixconf"
-	"github.com/keyform/keyform/policy"
 )
 
-func applyCommand() *command {
-	return &command{
-		name:  "apply",
-		args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
-		short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
-		long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "apply",
+		Args:  "TARGET [--file PATH] [--create] [--dry-run] [--backup] [--restart] [--no-nix-check]",
+		Short: "patch a nixconf target's nix.conf to trust exactly the policy's keys",
+		Long: `Edits the nix.conf of a nixconf target (its path, or --file) so that Nix
 trusts the target's active keys and none of the policy's retired keys, and uses
 the substituters of its catalogs. Nothing else in the file changes: missing
 keys and substituters go only into keyform's block ("# Managed by keyform
@@ -53,7 +45,7 @@ system, chattr +i), or that Nix would reject.
 --dry-run runs the same checks, prints the diff and the Nix check's result, and
 exits 1 if the file would change, 0 if not. After a change, apply prints the
 command that makes the Nix daemon read the file again; --restart runs it.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o applyOpts
 			fs.StringVar(&o.file, "file", "", "patch `path` instead of the target's path")
 			fs.BoolVar(&o.create, "create", false, "create the file (and its directory) if it does not exist")
@@ -61,7 +53,7 @@ command that makes the Nix daemon read the file again; --restart runs it.`,
 			fs.BoolVar(&o.backup, "backup", false, "keep the previous file as PATH.bak")
 			fs.BoolVar(&o.restart, "restart", false, "restart the Nix daemon after a change")
 			fs.BoolVar(&o.noNixCheck, "no-nix-check", false, "do not have the installed nix load the result before writing it")
-			return func(e *env, args []string) error { return runApply(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runApply(e, o, args) }
 		},
 	}
 }
@@ -72,17 +64,9 @@ type applyOpts struct {
 	noNixCheck                      bool
 }
 
-// host describes this machine to nixconf, through env's test seams.
-func host(e *env) nixconf.Host {
-	h := nixconf.LocalHost()
-	h.GOOS, h.EUID = e.sys.goos, e.sys.geteuid()
-	h.Run = func(argv []string) error { return e.sys.runCommand(e, argv) }
-	return h
-}
-
-func runApply(e *env, o applyOpts, args []string) error {
+func runApply(e *cli.Env, o applyOpts, args []string) error {
 	if len(args) != 1 {
-		return usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
+		return cli.Usagef("apply needs exactly one TARGET, for example nixconf.ci_runners")
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -93,182 +77,29 @@ func runApply(e *env, o applyOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, t.Keys...)
-	if t.Kind != policy.NixConf {
-		return withHint(fmt.Errorf("%s is a %s target; keyform apply only edits nix.conf, for nixconf targets", t.ID(), t.Kind), "%s", t.RolloutHint())
-	}
-	if err := checkPublicKeys(t); err != nil {
+	want, err := nixconf.ApplyWant(t)
+	if err != nil {
 		return err
 	}
 	path := t.Path
 	if o.file != "" {
-		path = e.path(o.file)
+		path = e.Path(o.file)
 	}
-	h := host(e)
-	real, err := h.CheckConfFile(path)
-	if err != nil {
-		return applyError(err, o, args[0])
-	}
-	if real != path {
-		e.printf("%s is a symlink to %s; editing %s", path, real, real)
-	}
-	c, err := h.OpenConf(path, real)
-	if err != nil {
-		return applyError(err, o, args[0])
-	}
-	defer c.Close()
-	if !c.Exists && !o.create {
-		return withHint(fmt.Errorf("%s does not exist", path), "check the target's path (or --file); to start a new file there, add --create")
-	}
-	// Whether anything needs writing is decided before the lock, which
-	// needs write access: a file already right is fine on a read-only
-	// system.
-	want := wantOf(t)
-	plan, check, dryDiff, err := planApply(e, h, c, want, o)
-	if err != nil {
-		return err
-	}
-	if plan.Changed() && !o.dryRun {
-		changed, err := c.Lock()
-		if err != nil {
-			return applyError(err, o, args[0])
-		}
-		if changed {
-			// Another apply (or an editor) wrote the file meanwhile.
-			if plan, check, _, err = planApply(e, h, c, want, o); err != nil {
-				return err
-			}
-		}
-	}
-	printPlanNotes(e, plan, check, o)
-	if !plan.Changed() {
-		fmt.Fprintf(e.stdout, "%s already gives %s what the policy says; no change\n", path, t.ID())
-		return nil
-	}
-	if o.dryRun {
-		e.stdout.Write(dryDiff)
-		return errDiffers
-	}
-	time.Sleep(e.sys.applyPause)
-	backup, err := c.Write(plan.New, o.backup)
-	if err != nil {
-		return applyError(err, o, args[0])
-	}
-	io.WriteString(e.stdout, plan.Report())
-	if backup != "" {
-		fmt.Fprintf(e.stdout, "previous version kept in %s\n", backup)
-	}
-	r := h.PlanRestart(path)
-	if r.UserFile {
-		e.notef("%s is a user's file; the Nix daemon ignores trusted-public-keys from it unless that user is in trusted-users", path)
-	}
-	return r.Advise(e.stdout, o.restart)
-}
-
-// planApply plans the patch and, unless --no-nix-check, has the machine's
-// nix check the result (check is nil when skipped). A refused plan or a
-// failed check is an error, already explained. In a dry run it also
-// returns the diff of a change, made while nix runs.
-func planApply(e *env, h nixconf.Host, c *nixconf.ConfFile, want nixconf.Want, o applyOpts) (*nixconf.ApplyPlan, *nixconf.NixCheck, []byte, error) {
-	plan, err := nixconf.PlanApply(c, want, nixconf.ReadFile)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if plan.Refused() {
-		for _, c := range plan.Change.Conflicts {
-			e.printf("%s", c)
-			if c.Hint != "" {
-				e.hintf("%s", c.Hint)
-			}
-		}
-		e.printf("%s not changed: it would not give %s the trust the policy says", plan.Path, plan.Want.Target)
-		return nil, nil, nil, errInvalid
-	}
-	diffc := make(chan []byte, 1)
-	if o.dryRun && plan.Changed() {
-		go func() { diffc <- diff.Diff(plan.Path, plan.Old, plan.Path+" (keyform apply)", plan.New) }()
-	} else {
-		diffc <- nil
-	}
-	var check *nixconf.NixCheck
-	if !o.noNixCheck {
-		check, err = h.CheckWithNix(plan)
-	}
-	d := <-diffc
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return plan, check, d, nil
-}
-
-// applyError explains a file apply cannot read, lock or replace; a
-// permission error suggests the same command with sudo.
-func applyError(err error, o applyOpts, target string) error {
-	var ae *nixconf.AccessError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	if !ae.NeedsRoot {
-		return withHint(ae, "%s", ae.Hint)
-	}
-	cmd := []string{"sudo", "keyform", "apply", target}
-	if o.file != "" {
-		cmd = append(cmd, "--file", o.file)
-	}
-	for _, f := range []struct {
-		set  bool
-		name string
-	}{{o.create, "--create"}, {o.backup, "--backup"}, {o.restart, "--restart"}, {o.noNixCheck, "--no-nix-check"}} {
-		if f.set {
-			cmd = append(cmd, f.name)
-		}
-	}
-	return withHint(ae, "run it as root: %s", strings.Join(cmd, " "))
-}
-
-// printPlanNotes prints the notes and warnings of a plan apply writes
-// anyway, and what the Nix check found: always when no nix could check, in
-// a dry run also when it did.
-func printPlanNotes(e *env, plan *nixconf.ApplyPlan, check *nixconf.NixCheck, o applyOpts) {
-	for _, n := range plan.Change.Notes {
-		e.notef("%s", n)
-	}
-	for _, w := range plan.Warnings {
-		e.warnf("%s", w.Msg)
-		if w.Hint != "" {
-			e.hintf("%s", w.Hint)
-		}
-	}
+	ao := nixconf.ApplyOptions{Create: o.create, DryRun: o.dryRun, Backup: o.backup, Restart: o.restart, NoNixCheck: o.noNixCheck, Pause: e.Sys.ApplyPause}
+	err = host(e).Apply(e.Stdout, e, want, path, ao)
 	switch {
-	case check == nil:
-	case !check.Ran():
-		e.notef("%s", check.Summary(plan.Path))
-	case o.dryRun:
-		e.printf("%s", check.Summary(plan.Path))
+	case errors.Is(err, nixconf.ErrRefused):
+		return cli.ErrInvalid
+	case errors.Is(err, nixconf.ErrWouldChange):
+		return cli.ErrDiffers
 	}
+	return nixconf.WithRootHint(err, ao.RootCommand(args[0], o.file))
 }
 
-// wantOf is what the target needs from a nix.conf, with the policy's
-// labels for reports.
-func wantOf(t *policy.Target) nixconf.Want {
-	w := nixconf.Want{Target: t.ID(), Substituters: t.Substituters, Labels: map[string]string{}}
-	for _, k := range t.Keys {
-		w.Keys = append(w.Keys, k.PublicKey)
-		w.Labels[k.PublicKey] = k.Label
-	}
-	for _, k := range t.Retired {
-		w.Retired = append(w.Retired, k.PublicKey)
-		w.Labels[k.PublicKey] = k.Label
-	}
-	return w
-}
-
-// checkPublicKeys checks that every key apply would write is a public key:
-// apply never writes a secret.
-func checkPublicKeys(t *policy.Target) error {
-	for _, k := range slices.Concat(t.Keys, t.Retired) {
-		if _, err := keys.ParsePublicKey(k.PublicKey); err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-	}
-	return nil
+// host describes this machine to nixconf, through env's test seams.
+func host(e *cli.Env) nixconf.Host {
+	h := nixconf.LocalHost()
+	h.GOOS, h.EUID = e.Sys.GOOS, e.Sys.Geteuid()
+	h.Run = func(argv []string) error { return e.Sys.RunCommand(e, argv) }
+	return h
 }

@@ -2,18 +2,18 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"io"
 
 	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/policy"
 )
 
-func auditCommand() *command {
-	return &command{
-		name:  "audit",
-		args:  "[CATALOG...] [--store URL] [--paths FILE|-] [--format text|json] [--jobs N] [--record]",
-		short: "find out what each cache's paths are signed with, and what retiring a key would strand",
-		long: `Reads every narinfo of each catalog's binary cache (its substituters, or
+func auditCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "audit",
+		Args:  "[CATALOG...] [--store URL] [--paths FILE|-] [--format text|json] [--jobs N] [--record]",
+		Short: "find out what each cache's paths are signed with, and what retiring a key would strand",
+		Long: `Reads every narinfo of each catalog's binary cache (its substituters, or
 --store URL for one CATALOG) and checks every signature against the
 catalog's keys in the policy. Each path is covered by an active key,
 signed only by retired keys, unsigned (or signed only by keys the policy
@@ -34,13 +34,13 @@ and plan shows it as evidence. --format json is a stable schema
 
 Exit status: 0 every path covered and no signature invalid; 1 a path is
 not covered or a signature is invalid; 2 an error or a malformed narinfo.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o auditOpts
 			o.cache.register(fs)
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
 			fs.IntVar(&o.examples, "examples", audit.DefaultExamples, "list `N` paths per problem")
 			fs.BoolVar(&o.record, "record", false, "write the counts to audit/CATALOG.json in the policy directory")
-			return func(e *env, args []string) error { return runAudit(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runAudit(e, o, args) }
 		},
 	}
 }
@@ -52,84 +52,38 @@ type auditOpts struct {
 	record   bool
 }
 
-func runAudit(e *env, o auditOpts, args []string) error {
-	write, ok := map[string]auditWriter{"text": audit.WriteText, "json": audit.WriteJSON}[o.format]
+func runAudit(e *cli.Env, o auditOpts, args []string) error {
+	write, ok := audit.Format(o.format)
 	if !ok {
-		return usagef("audit: unknown --format %q; use text or json", o.format)
+		return cli.Usagef("audit: unknown --format %q; use text or json", o.format)
 	}
 	if o.examples < 0 {
-		return usagef("audit: --examples must not be negative")
+		return cli.Usagef("audit: --examples must not be negative")
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	catalogs, err := selectCatalogs(e, p, args, o.cache.store)
+	req := audit.Request{Catalogs: args, Store: o.cache.store, Paths: o.cache.paths, Record: o.record, Examples: o.examples}
+	jobs, err := req.Jobs(e, p, func(ks ...*policy.Key) { warnExpired(e, ks...) })
+	if err != nil {
+		return auditUsage(err)
+	}
+	reports, err := req.Run(p, jobs, o.cache.access(e), progress(e, o.format == "text"))
 	if err != nil {
 		return err
 	}
-	for _, c := range catalogs {
-		warnExpired(e, audit.KeysOf(p, c)...)
-	}
-	jobs, err := auditJobs(p, catalogs, o.cache.store)
-	if err != nil {
-		return err
-	}
-	if err := checkRecord(jobs, o.record); err != nil {
-		return err
-	}
-	if err := checkPaths(e, jobs, o.cache.paths); err != nil {
-		return err
-	}
-	examples := o.examples
-	if examples == 0 {
-		examples = -1 // audit.Options: 0 is the default, negative none
-	}
-	reports, err := runAudits(e, p, jobs, o.cache, examples, newProgress(e, o.format == "text"))
-	if err != nil {
-		return err
-	}
-	if err := write(e.stdout, reports); err != nil {
+	if err := write(e.Stdout, reports); err != nil {
 		return err
 	}
 	if o.record {
-		for _, r := range reports {
-			if err := audit.WriteRecord(e.path("."), r.Summary(e.now())); err != nil {
-				return fmt.Errorf("recording the audit of catalog %s: %w", r.Catalog, err)
-			}
-			e.printf("recorded %s", audit.RecordFile(r.Catalog))
+		if err := audit.RecordAll(e, e.Path("."), reports, e.Now()); err != nil {
+			return err
 		}
 	}
-	return auditExit(reports)
-}
-
-type auditWriter func(w io.Writer, reports []*audit.Report) error
-
-// checkRecord refuses --record when a catalog has several stores: a
-// record holds one.
-func checkRecord(jobs []auditJob, record bool) error {
-	seen := map[string]bool{}
-	for _, j := range jobs {
-		if record && seen[j.catalog] {
-			return withHint(fmt.Errorf("--record keeps one store per catalog, and catalog %s has several substituters", j.catalog), "pass --store URL")
-		}
-		seen[j.catalog] = true
+	problems, err := audit.Verdict(reports)
+	if err == nil && problems {
+		err = cli.ErrDiffers
 	}
-	return nil
-}
-
-// auditExit is audit's exit status (audit.ExitCode): the reports already
-// say why.
-func auditExit(reports []*audit.Report) error {
-	switch audit.ExitCode(reports) {
-	case exitOK:
-		return nil
-	case exitDiffers:
-		return errDiffers
-	}
-	var n int64
-	for _, r := range reports {
-		n += r.Malformed
-	}
-	return exitError{exitInvalid, fmt.Errorf("%s could not be checked", plural(int(n), "malformed narinfo", "malformed narinfos"))}
+	return err
 }

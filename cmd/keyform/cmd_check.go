@@ -4,18 +4,17 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/rogpeppe/go-internal/diff"
-
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
-func checkCommand() *command {
-	return &command{
-		name:  "check",
-		args:  "[-o DIR]",
-		short: "check that the generated files match the policy (for CI)",
-		long: `Validates the policy, renders every target in memory and compares the result
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Args:  "[-o DIR]",
+		Short: "check that the generated files match the policy (for CI)",
+		Long: `Validates the policy, renders every target in memory and compares the result
 with the files under the output directory. Prints a unified diff for each
 file that is out of date, missing, or stale (generated earlier, but no
 target renders it any more). Writes nothing.
@@ -23,44 +22,35 @@ target renders it any more). Writes nothing.
 Exit status 0 when every file is current, 1 when any differs ("keyform
 render" fixes that), 2 when the policy is invalid. This is what CI and
 pre-commit hooks run.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			outDir := fs.String("o", "", "compare with `DIR` instead of the policy's output_dir")
-			return func(e *env, args []string) error { return runCheck(e, *outDir, args) }
+			return func(e *cli.Env, args []string) error { return runCheck(e, *outDir, args) }
 		},
 	}
 }
 
-func runCheck(e *env, outDir string, args []string) error {
+func runCheck(e *cli.Env, outDir string, args []string) error {
 	if len(args) > 0 {
-		return usagef("check takes no arguments; it checks every target")
+		return cli.Usagef("check takes no arguments; it checks every target")
 	}
 	p, err := loadPolicy(e, schema.Options{})
 	if err != nil {
 		return err
 	}
-	outDir, all, err := renderAll(e, p, outDir)
+	tree, err := renderTree(e, p, outDir)
 	if err != nil {
 		return err
 	}
-	drift, err := outdir.Drift(e.dir, outDir, all)
+	drift, err := tree.Drift()
 	if err != nil {
 		return err
 	}
-	hint := `run "keyform render"`
-	for _, f := range drift {
-		switch f.Status {
-		case outdir.Created:
-			e.stdout.Write(diff.Diff(f.Path+" (missing)", nil, f.Path+" (rendered)", f.Content))
-		case outdir.StaleFile:
-			hint = `run "keyform render --prune"`
-			e.stdout.Write(diff.Diff(f.Path+" (stale)", f.Old, f.Path+" (no target renders it)", nil))
-		default:
-			e.stdout.Write(diff.Diff(f.Path+" (on disk)", f.Old, f.Path+" (rendered)", f.Content))
-		}
+	if err := outdir.WriteDiffs(e.Stdout, drift); err != nil {
+		return err
 	}
-	if len(drift) > 0 {
-		return differs(withHint(fmt.Errorf("%s out of date under %s", plural(len(drift), "generated file is", "generated files are"), outDir), "%s", hint))
+	if err := outdir.OutOfDate(tree.OutDir, drift); err != nil {
+		return cli.Differs(err)
 	}
-	fmt.Fprintf(e.stdout, "%s current under %s\n", plural(len(all), "generated file is", "generated files are"), outDir)
+	fmt.Fprintf(e.Stdout, "%s current under %s\n", cli.Plural(len(tree.Files), "generated file is", "generated files are"), tree.OutDir)
 	return nil
 }

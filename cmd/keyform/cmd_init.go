@@ -4,62 +4,50 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/schema"
 )
 
-func initCommand() *command {
-	return &command{
-		name:  "init",
-		args:  "[--private-dir ABSDIR]",
-		short: "write a commented starter keyform.hcl",
-		long: `Writes keyform.hcl with one catalog, one key and two targets to edit.
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Args:  "[--private-dir ABSDIR]",
+		Short: "write a commented starter keyform.hcl",
+		Long: `Writes keyform.hcl with one catalog, one key and two targets to edit.
 Refuses to overwrite an existing keyform.hcl. The key's private_key_path is
 placed under --private-dir (default: keyform/ in your user config directory),
 outside the repository.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			dir := fs.String("private-dir", "", "absolute `directory` for private keys (default $XDG_CONFIG_HOME/keyform)")
-			return func(e *env, args []string) error { return runInit(e, *dir, args) }
+			return func(e *cli.Env, args []string) error { return runInit(e, *dir, args) }
 		},
 	}
 }
 
-func runInit(e *env, dir string, args []string) error {
+func runInit(e *cli.Env, dir string, args []string) error {
 	if len(args) > 0 {
-		return usagef("init takes no arguments")
+		return cli.Usagef("init takes no arguments")
 	}
 	if dir == "" {
 		cfg, err := os.UserConfigDir()
 		if err != nil {
-			return withHint(err, "pass --private-dir ABSDIR to say where private keys go")
+			return hint.Wrap(err, "pass --private-dir ABSDIR to say where private keys go")
 		}
 		dir = filepath.Join(cfg, "keyform")
 	}
 	if !filepath.IsAbs(dir) {
-		return usagef("--private-dir %q must be an absolute path", dir)
+		return cli.Usagef("--private-dir %q must be an absolute path", dir)
 	}
-	src, err := schema.Starter(filepath.Join(dir, "cache.example.org-1.key"))
-	if err != nil {
-		return usagef("--private-dir %q holds characters that cannot go in the policy", dir)
-	}
-	f, err := os.OpenFile(e.path("keyform.hcl"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return withHint(errors.New("keyform.hcl already exists; not overwriting it"), "edit it, or run init in an empty directory")
-	}
-	if err != nil {
+	err := schema.WriteStarter(e.Path("."), filepath.Join(dir, "cache.example.org-1.key"))
+	if errors.Is(err, schema.ErrUnquotable) {
+		return cli.Usagef("--private-dir %q holds characters that cannot go in the policy", dir)
+	} else if err != nil {
 		return err
 	}
-	if _, err := f.Write(src); err != nil {
-		f.Close()
-		os.Remove(e.path("keyform.hcl"))
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "wrote keyform.hcl\nnext: edit it, then run \"keyform keygen\" and \"keyform validate\"\n")
+	fmt.Fprintf(e.Stdout, "wrote keyform.hcl\nnext: edit it, then run \"keyform keygen\" and \"keyform validate\"\n")
 	return nil
 }

@@ -3,22 +3,18 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/keys"
-	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/schema"
 )
 
-func keygenCommand() *command {
-	return &command{
-		name:  "keygen",
-		args:  "[--replace] [KEY...] | --name NAME --secret-out ABSPATH [--public-out PATH]",
-		short: "generate Nix signing key pairs",
-		long: `With KEY labels (or none, meaning every key whose public key is missing),
+func keygenCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "keygen",
+		Args:  "[--replace] [KEY...] | --name NAME --secret-out ABSPATH [--public-out PATH]",
+		Short: "generate Nix signing key pairs",
+		Long: `With KEY labels (or none, meaning every key whose public key is missing),
 generates an ed25519 key pair for each declared key, in the format of
 "nix key generate-secret". The secret goes to the key's private_key_path
 (mode 0600, never overwritten; parent directories are created 0700), the
@@ -31,13 +27,13 @@ the old private key away first); "keyform plan" flags such a change.
 
 The standalone form needs no policy:
   keyform keygen --name NAME --secret-out /abs/path.key [--public-out PATH]`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o keygenOpts
 			fs.BoolVar(&o.replace, "replace", false, "generate a new pair for keys that already have a public key")
 			fs.StringVar(&o.name, "name", "", "standalone: Nix key `name`")
 			fs.StringVar(&o.secretOut, "secret-out", "", "standalone: absolute `path` for the secret key")
 			fs.StringVar(&o.publicOut, "public-out", "", "standalone: `path` for the public key (also printed)")
-			return func(e *env, args []string) error { return runKeygen(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runKeygen(e, o, args) }
 		},
 	}
 }
@@ -47,10 +43,10 @@ type keygenOpts struct {
 	name, secretOut, publicOut string
 }
 
-func runKeygen(e *env, o keygenOpts, args []string) error {
+func runKeygen(e *cli.Env, o keygenOpts, args []string) error {
 	if o.name != "" || o.secretOut != "" || o.publicOut != "" {
 		if len(args) > 0 || o.replace {
-			return usagef("keygen: --name/--secret-out/--public-out make a key without a policy; do not mix them with KEY arguments or --replace")
+			return cli.Usagef("keygen: --name/--secret-out/--public-out make a key without a policy; do not mix them with KEY arguments or --replace")
 		}
 		return keygenStandalone(e, o)
 	}
@@ -58,103 +54,31 @@ func runKeygen(e *env, o keygenOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	var todo []*policy.Key
-	if len(args) == 0 {
-		for _, k := range p.Keys {
-			if k.Pending() {
-				todo = append(todo, k)
-			}
-		}
-		if len(todo) == 0 {
-			e.printf("every key already has a public key; nothing to generate")
-			return nil
-		}
-	}
-	for _, label := range args {
-		k, err := p.FindKey(label)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(todo, k) {
-			todo = append(todo, k)
-		}
-	}
-	warnExpired(e, todo...)
-	// Check everything before writing anything, so a refusal leaves no
-	// half-generated set behind.
-	for _, k := range todo {
-		if err := checkKeygen(p, k, o.replace); err != nil {
-			return err
-		}
-	}
-	return generateKeys(e, todo)
-}
-
-// generateKeys generates a key pair for each key and writes both halves
-// (secretfile.CreatePairs: secrets first, durable, then public keys).
-func generateKeys(e *env, todo []*policy.Key) error {
-	pairs := make([]secretfile.Pair, len(todo))
-	for i, k := range todo {
-		sk, err := keys.Generate(k.Name, e.rand)
-		if err != nil {
-			return fmt.Errorf("key %s: %w", k.Label, err)
-		}
-		pairs[i] = secretfile.Pair{Label: k.Label, Secret: sk, SecretPath: k.PrivateKeyPath, PublicPath: e.path(k.PublicKeyFile)}
-	}
-	return secretWriter(e, false).CreatePairs(pairs, func(i int) {
-		k := todo[i]
-		e.printf("key %s: secret written to %s (0600), public key to %s", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
-		fmt.Fprintln(e.stdout, pairs[i].Secret.Public().String())
-	})
-}
-
-func checkKeygen(p *policy.Policy, k *policy.Key, replace bool) error {
-	switch {
-	case k.PublicKeyFile == "":
-		return withHint(fmt.Errorf("key %s has an inline public_key, so keygen has nowhere to write a new one", k.Label),
-			"replace public_key with public_key_file = \"keys/%s.pub\" to let keygen manage it", k.Label)
-	case !k.Pending() && !replace:
-		return withHint(fmt.Errorf("key %s already has a public key in %s; every machine that trusts it would break if it changed", k.Label, k.PublicKeyFile),
-			"to move to a new key run \"keyform rotate %s\"; to replace it in place anyway pass --replace", k.Label)
-	case k.PrivateKeyPath == "":
-		return withHint(fmt.Errorf("key %s has no private_key_path", k.Label),
-			"add private_key_path = \"/var/lib/keyform/%s.key\" (an absolute path outside the repository)", k.Name)
-	}
-	if _, err := os.Lstat(k.PrivateKeyPath); err == nil {
-		return withHint(fmt.Errorf("key %s: private key file %s already exists; keyform never overwrites a private key", k.Label, k.PrivateKeyPath),
-			"if it is the key of %s, write its public key with \"keyform pubkey < %s > %s\"; otherwise move it away first", k.Label, k.PrivateKeyPath, k.PublicKeyFile)
-	}
-	return nil
-}
-
-func keygenStandalone(e *env, o keygenOpts) error {
-	switch {
-	case o.name == "":
-		return usagef("keygen: --name is required with --secret-out")
-	case o.secretOut == "":
-		return usagef("keygen: --secret-out is required: keyform never prints a secret key")
-	case !filepath.IsAbs(o.secretOut):
-		return usagef("keygen: --secret-out %q must be an absolute path", o.secretOut)
-	}
-	sk, err := keys.Generate(o.name, e.rand)
+	todo, err := p.KeysToGenerate(args)
 	if err != nil {
 		return err
 	}
-	if o.publicOut != "" {
-		if _, err := os.Lstat(e.path(o.publicOut)); err == nil {
-			return fmt.Errorf("--public-out %s already exists; not overwriting it", o.publicOut)
-		}
+	if len(todo) == 0 {
+		e.Printf("every key already has a public key; nothing to generate")
+		return nil
 	}
-	if err := secretWriter(e, true).Create(o.secretOut, sk); err != nil {
+	warnExpired(e, todo...)
+	return keyFiles(e).Generate(e.Stdout, todo, o.replace)
+}
+
+func keygenStandalone(e *cli.Env, o keygenOpts) error {
+	switch {
+	case o.name == "":
+		return cli.Usagef("keygen: --name is required with --secret-out")
+	case o.secretOut == "":
+		return cli.Usagef("keygen: --secret-out is required: keyform never prints a secret key")
+	case !filepath.IsAbs(o.secretOut):
+		return cli.Usagef("keygen: --secret-out %q must be an absolute path", o.secretOut)
+	}
+	pk, err := keyFiles(e).GenerateStandalone(o.name, o.secretOut, o.publicOut)
+	if err != nil {
 		return err
 	}
-	pub := sk.Public().String()
-	if o.publicOut != "" {
-		if err := os.WriteFile(e.path(o.publicOut), []byte(pub+"\n"), 0o644); err != nil {
-			os.Remove(o.secretOut)
-			return err
-		}
-	}
-	fmt.Fprintln(e.stdout, pub)
+	fmt.Fprintln(e.Stdout, pk.String())
 	return nil
 }

@@ -3,15 +3,16 @@ package main
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
-func keysCheckCommand() *command {
-	return &command{
-		name:  "keys check",
-		args:  "KEY [--publisher NAME | --secret FILE]",
-		short: "prove that a private key file matches the key's committed public key",
-		long: `Reads the private key of KEY from where it is installed (as unseal installs
+func keysCheckCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "keys check",
+		Args:  "KEY [--publisher NAME | --secret FILE]",
+		Short: "prove that a private key file matches the key's committed public key",
+		Long: `Reads the private key of KEY from where it is installed (as unseal installs
 it: where publisher NAME keeps it, or without --publisher the path every
 publisher of KEY uses, else the key's private_key_path), or from --secret
 FILE, signs a random message with it and verifies the signature with the
@@ -20,23 +21,23 @@ public key in the policy. Exit status 0: it matches; 1: it is another key;
 
 It also warns when the file is readable by group or others, and refuses a
 file inside the policy's git work tree, where it could be committed.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o keysCheckOpts
 			fs.StringVar(&o.publisher, "publisher", "", "check the file publisher `NAME` keeps the key in")
 			fs.StringVar(&o.secret, "secret", "", "read the private key from `FILE` instead")
-			return func(e *env, args []string) error { return runKeysCheck(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runKeysCheck(e, o, args) }
 		},
 	}
 }
 
 type keysCheckOpts struct{ publisher, secret string }
 
-func runKeysCheck(e *env, o keysCheckOpts, args []string) error {
+func runKeysCheck(e *cli.Env, o keysCheckOpts, args []string) error {
 	switch {
 	case len(args) != 1:
-		return usagef("keys check takes one KEY")
+		return cli.Usagef("keys check takes one KEY")
 	case o.publisher != "" && o.secret != "":
-		return usagef("keys check: --publisher and --secret exclude each other")
+		return cli.Usagef("keys check: --publisher and --secret exclude each other")
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -47,26 +48,13 @@ func runKeysCheck(e *env, o keysCheckOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, k)
-	path := o.secret
-	if path == "" {
-		if path, err = p.KeyPathFor(k, o.publisher); err != nil {
-			return err
-		}
-	}
-	if path == "" {
-		return withHint(fmt.Errorf("key %s has no private_key_path", k.Label),
-			"pass the file to check: keyform keys check %s --secret /path/to/key", k.Label)
-	}
-	if path, err = filepath.Abs(e.path(path)); err != nil {
-		return err
-	}
-	proof, err := proveKeyFile(e, k, path)
+	path, proof, err := keyFiles(e).CheckInstalled(p, k, o.publisher, o.secret)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: %s %s\n", k.Label, path, proof)
+	fmt.Fprintf(e.Stdout, "%s: %s %s\n", k.Label, path, proof)
 	if !proof.Match {
-		return errDiffers
+		return cli.ErrDiffers
 	}
 	return nil
 }

@@ -1,73 +1,44 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/schema"
 )
 
-func keysListCommand() *command {
-	return &command{
-		name:  "keys list",
-		args:  "[--json]",
-		short: "list keys, their state, fingerprint and the targets that trust them",
-		long: `Lists every declared key: label, Nix key name, state, catalog, the
+func keysListCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "keys list",
+		Args:  "[--json]",
+		Short: "list keys, their state, fingerprint and the targets that trust them",
+		Long: `Lists every declared key: label, Nix key name, state, catalog, the
 fingerprint of its public key (SHA256 of the key bytes) and the targets that
 trust it. The state is active, retired, pending (waiting for keygen) or
 expired (active past its expires date: still trusted, rotate it). --json
 prints the same as a JSON array for scripts.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			asJSON := fs.Bool("json", false, "print JSON")
-			return func(e *env, args []string) error { return runKeysList(e, *asJSON, args) }
+			return func(e *cli.Env, args []string) error { return runKeysList(e, *asJSON, args) }
 		},
 	}
 }
 
-// keyInfo is the JSON shape of one key in "keys list --json". Field names
-// are part of keyform's stable interface.
-type keyInfo struct {
-	Label       string   `json:"label"`
-	Name        string   `json:"name"`
-	State       string   `json:"state"`
-	Catalog     string   `json:"catalog,omitempty"`
-	PublicKey   string   `json:"public_key,omitempty"`
-	Fingerprint string   `json:"fingerprint,omitempty"`
-	Expires     string   `json:"expires,omitempty"`
-	TrustedBy   []string `json:"trusted_by"`
-}
-
-func runKeysList(e *env, asJSON bool, args []string) error {
+func runKeysList(e *cli.Env, asJSON bool, args []string) error {
 	if len(args) > 0 {
-		return usagef("keys list takes no arguments")
+		return cli.Usagef("keys list takes no arguments")
 	}
 	p, err := loadPolicy(e, schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored})
 	if err != nil {
 		return err
 	}
-	trustedBy := p.TrustedBy()
-	infos := make([]keyInfo, 0, len(p.Keys))
-	for _, k := range p.Keys {
-		info := keyInfo{
-			Label: k.Label, Name: k.Name, State: k.Status(e.now()), Catalog: k.Catalog,
-			PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, TrustedBy: trustedBy[k],
-		}
-		if info.TrustedBy == nil {
-			info.TrustedBy = []string{}
-		}
-		if !k.Expires.IsZero() {
-			info.Expires = k.Expires.Format("2006-01-02")
-		}
-		infos = append(infos, info)
-	}
+	infos := p.KeyInfos(e.Now())
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
+		return e.PrintJSON(infos)
 	}
-	tw := newTable(e.stdout)
+	tw := cli.NewTable(e.Stdout)
 	fmt.Fprintln(tw, "KEY\tNAME\tSTATE\tCATALOG\tFINGERPRINT\tTRUSTED BY")
 	for _, k := range infos {
 		fp, cat, by := k.Fingerprint, k.Catalog, strings.Join(k.TrustedBy, ",")

@@ -1,23 +1,22 @@
 package main
 
 import (
-	"cmp"
 	"flag"
-	"fmt"
 	"os"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/plan"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
-func planCommand() *command {
-	return &command{
-		name:  "plan",
-		args:  "[--base REV | --base-dir DIR] [--format text|markdown|json] [--exit-code]",
-		short: "show which machines gain or lose trust in which keys, and the risks",
-		long: `Compares the policy in the working tree (the -C directory) with a base policy
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "plan",
+		Args:  "[--base REV | --base-dir DIR] [--format text|markdown|json] [--exit-code]",
+		Short: "show which machines gain or lose trust in which keys, and the risks",
+		Long: `Compares the policy in the working tree (the -C directory) with a base policy
 and prints, per target, the keys newly trusted and no longer trusted and the
 substituters added and removed; per key, whether it was created, retired,
 removed, moved to another catalog or had its public key replaced; and the
@@ -38,13 +37,13 @@ merged.
 pull request comment, json is a stable, versioned schema (docs/plan.md).
 With --exit-code, exit status 1 means the plan has changes and 0 none, like
 git diff --exit-code; without it, 0 either way. 2 is an error.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o planOpts
 			fs.StringVar(&o.base, "base", "", "git `revision` to compare against (default HEAD)")
 			fs.StringVar(&o.baseDir, "base-dir", "", "policy `directory` to compare against instead of a revision")
 			fs.StringVar(&o.format, "format", "text", "output `format`: text, markdown or json")
 			fs.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when the plan has changes")
-			return func(e *env, args []string) error { return runPlan(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runPlan(e, o, args) }
 		},
 	}
 }
@@ -54,48 +53,41 @@ type planOpts struct {
 	exitCode              bool
 }
 
-func runPlan(e *env, o planOpts, args []string) error {
+func runPlan(e *cli.Env, o planOpts, args []string) error {
 	if len(args) > 0 {
-		return usagef("plan takes no arguments; the policy is the current directory (use -C DIR)")
+		return cli.Usagef("plan takes no arguments; the policy is the current directory (use -C DIR)")
 	}
 	if o.base != "" && o.baseDir != "" {
-		return usagef("plan: --base and --base-dir exclude each other")
+		return cli.Usagef("plan: --base and --base-dir exclude each other")
 	}
-	format, ok := map[string]func(*plan.Plan) []byte{
-		"text": (*plan.Plan).Text, "markdown": (*plan.Plan).Markdown, "md": (*plan.Plan).Markdown, "json": (*plan.Plan).JSON,
-	}[o.format]
+	format, ok := plan.Format(o.format)
 	if !ok {
-		return usagef("plan: unknown --format %q; use text, markdown or json", o.format)
+		return cli.Usagef("plan: unknown --format %q; use text, markdown or json", o.format)
 	}
-	baseName := cmp.Or(o.baseDir, o.base, "HEAD")
-	// The base loads while the head does: loading is mostly parsing, on
-	// every core, but each load also has a long single-threaded part. Its
-	// messages are printed after the head's, as if loaded in turn.
-	baseDone := make(chan baseLoad, 1)
-	go func() { baseDone <- openBase(e, o, baseName) }()
-	head, err := loadPolicy(e, schema.Options{})
-	bl := <-baseDone
+	spec := schema.BaseSpec{PolicyDir: e.Path("."), Rev: o.base, Dir: o.baseDir}
+	var head *policy.Policy
+	var err error
+	bl := schema.LoadBaseWhile(spec, loadOptions(e, schema.Options{}), func() { head, err = loadPolicy(e, schema.Options{}) })
 	if err != nil {
 		return err
 	}
-	base, err := bl.finish(e)
+	base, note, err := bl.Policy(e.Stderr, e.Colour)
 	if err != nil {
 		return err
 	}
-	p := plan.Compare(base, head)
-	p.Base, p.Head = baseName, "working tree"
-	notes, err := plan.SealNotes(os.DirFS(e.path(".")), head)
+	if note != "" {
+		e.Printf("%s", note)
+	}
+	p, err := plan.Review(os.DirFS(e.Path(".")), base, head, bl.Name)
 	if err != nil {
 		return err
 	}
-	p.AddNotes(notes...)
-	p.AddNotes(plan.AuditNotes(os.DirFS(e.path(".")), base, head)...)
-	if _, err := e.stdout.Write(format(p)); err != nil {
+	if _, err := e.Stdout.Write(format(p)); err != nil {
 		return err
 	}
 	warnUnrendered(e, head)
 	if o.exitCode && p.Changed {
-		return errDiffers
+		return cli.ErrDiffers
 	}
 	return nil
 }
@@ -103,65 +95,17 @@ func runPlan(e *env, o planOpts, args []string) error {
 // warnUnrendered warns when the generated files are not what the policy
 // renders, by the test "keyform check" makes (outdir.Drift): the change
 // under review would not reach machines as the plan shows.
-func warnUnrendered(e *env, p *policy.Policy) {
-	outDir, all, err := renderAll(e, p, "")
+func warnUnrendered(e *cli.Env, p *policy.Policy) {
+	tree, err := renderTree(e, p, "")
 	var drift []outdir.Entry
 	if err == nil {
-		drift, err = outdir.Drift(e.dir, outDir, all)
+		drift, err = tree.Drift()
 	}
 	switch {
 	case err != nil:
-		e.warnf("cannot compare the generated files with the policy: %v", err)
+		e.Warnf("cannot compare the generated files with the policy: %v", err)
 	case len(drift) > 0:
-		e.warnf("%s out of date under %s: machines get what is generated, not this plan", plural(len(drift), "generated file is", "generated files are"), outDir)
-		e.hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
+		e.Warnf("%v: machines get what is generated, not this plan", outdir.OutOfDate(tree.OutDir, drift))
+		e.Hintf("run \"keyform render\" (\"keyform check\" shows the differences)")
 	}
-}
-
-// baseOptions loads a base policy leniently about time: a key that expired
-// since the base was merged must not stop the review of its fix.
-var baseOptions = schema.Options{Expiry: schema.ExpiryIgnored}
-
-// baseLoad is a base policy loaded (or not) without printing anything, so
-// that it can load concurrently with the head; finish prints and decides.
-type baseLoad struct {
-	res  *schema.Result
-	name string
-	// empty names the base when it has no policy files: everything is new.
-	empty string
-	err   error
-}
-
-func openBase(e *env, o planOpts, name string) (bl baseLoad) {
-	bl.name = name
-	if o.baseDir == "" {
-		bl.res, bl.empty, bl.err = schema.LoadRevision(e.path("."), name, loadOptions(e, baseOptions))
-	} else if fi, err := os.Stat(e.path(o.baseDir)); err != nil || !fi.IsDir() {
-		bl.err = withHint(fmt.Errorf("--base-dir %s is not a directory", o.baseDir), "give the directory of the policy to compare against")
-	} else {
-		bl.res = loadDir(e, o.baseDir, o.baseDir, baseOptions)
-	}
-	return bl
-}
-
-func (bl baseLoad) finish(e *env) (*policy.Policy, error) {
-	switch {
-	case bl.err != nil:
-		return nil, bl.err
-	case bl.empty != "":
-		e.printf("no policy files in %s; everything is new", bl.empty)
-		return nil, nil
-	}
-	return loadBase(e, bl.res, bl.name)
-}
-
-// loadBase reports a base that does not load; its warnings are not this
-// change's business and are not shown.
-func loadBase(e *env, res *schema.Result, name string) (*policy.Policy, error) {
-	if !res.HasErrors() {
-		return res.Policy, nil
-	}
-	res.WriteErrors(e.stderr, 0, e.colour)
-	return nil, withHint(fmt.Errorf("the base policy (%s) is invalid, so there is nothing valid to compare against", name),
-		"fix it there first, or compare against another revision with --base REV")
 }

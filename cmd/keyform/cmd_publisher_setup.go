@@ -1,25 +1,20 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render/flox"
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/publisher"
 	"github.com/keyform/keyform/seal"
 )
 
-func publisherSetupCommand() *command {
-	return &command{
-		name:  "publisher setup",
-		args:  "NAME [--identity FILE] [--out-dir ABSDIR] [--force]",
-		short: "install a publisher's keys from their sealed files and configure Flox",
-		long: `Sets up a publisher's machine in one step:
+func publisherSetupCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "publisher setup",
+		Args:  "NAME [--identity FILE] [--out-dir ABSDIR] [--force]",
+		Short: "install a publisher's keys from their sealed files and configure Flox",
+		Long: `Sets up a publisher's machine in one step:
 
   1. unseals each of the publisher's keys with --identity (your age identity
      file or SSH private key) to where the publisher keeps it: its
@@ -34,12 +29,12 @@ func publisherSetupCommand() *command {
      on PATH, and prints the command otherwise.
 
 Run it again at any time: it only checks what is already in place.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o setupOpts
 			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key to unseal with")
 			fs.StringVar(&o.outDir, "out-dir", "", "install the keys in `DIR` (absolute) instead of the policy's paths")
 			fs.BoolVar(&o.force, "force", false, "replace key files that already exist")
-			return func(e *env, args []string) error { return runPublisherSetup(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runPublisherSetup(e, o, args) }
 		},
 	}
 }
@@ -49,12 +44,12 @@ type setupOpts struct {
 	force            bool
 }
 
-func runPublisherSetup(e *env, o setupOpts, args []string) error {
+func runPublisherSetup(e *cli.Env, o setupOpts, args []string) error {
 	switch {
 	case len(args) != 1:
-		return usagef("publisher setup takes one publisher NAME")
+		return cli.Usagef("publisher setup takes one publisher NAME")
 	case o.outDir != "" && !filepath.IsAbs(o.outDir):
-		return usagef("publisher setup: --out-dir %q must be an absolute path, so that nix and flox read the same files wherever they run", o.outDir)
+		return cli.Usagef("publisher setup: --out-dir %q must be an absolute path, so that nix and flox read the same files wherever they run", o.outDir)
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -65,117 +60,9 @@ func runPublisherSetup(e *env, o setupOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, p.KeysOf(pub)...)
-	if o.outDir != "" {
-		pub = pub.WithKeyDir(filepath.Clean(o.outDir))
-	}
-	var ids func() (*seal.Identities, error)
+	s := publisher.Setup{Dir: e.Path("."), OutDir: o.outDir, Force: o.force, Files: keyFiles(e), Flox: publisher.ExecFlox(e.Dir, e.Stdout, e.Stderr)}
 	if o.identity != "" {
-		ids = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
+		s.Identities = func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
 	}
-	// Decrypt and check everything first: a failure leaves nothing written.
-	plan, err := seal.PlanInstall(e.path("."), p, pub, o.force, func(path string) error { return checkOutside(e, path) }, ids)
-	var nw *secretfile.NotWritableError
-	if errors.As(err, &nw) {
-		return withHint(err, "%s", writableHint(pub, o))
-	} else if err != nil {
-		return err
-	}
-	if err := install(e, pub, plan, o.force); err != nil {
-		return err
-	}
-	if o.outDir != "" {
-		e.notef("the policy does not keep %s's keys in %s; to make it the place, set private_key_dir = %q in publisher %q", pub.Label, pub.PrivateKeyDir, pub.PrivateKeyDir, pub.Label)
-	}
-	if !pub.Flox {
-		return nil
-	}
-	return configureFlox(e, p, pub)
-}
-
-// install installs the keys the plan unsealed and proves the others,
-// failing when a file in place holds another key.
-func install(e *env, pub *policy.Publisher, plan []seal.Install, force bool) error {
-	mismatch := false
-	for _, in := range plan {
-		if in.Secret != nil {
-			if err := installKey(e, in.Key, in.Secret, in.Path, force); err != nil {
-				return err
-			}
-			continue
-		}
-		proof, err := proveKeyFile(e, in.Key, in.Path)
-		if err != nil {
-			return err
-		}
-		if !proof.Match {
-			mismatch = true
-			fmt.Fprintf(e.stdout, "%s: %s %s\n", in.Key.Label, in.Path, proof)
-			continue
-		}
-		fmt.Fprintf(e.stdout, "%s: already installed at %s; %s\n", in.Key.Label, in.Path, proof)
-	}
-	if mismatch {
-		return withHint(fmt.Errorf("publisher %s: a key file in place is not the policy's key", pub.Label),
-			"move it away, or rerun with --force --identity FILE to replace it from the sealed key")
-	}
-	return nil
-}
-
-// writableHint suggests a directory the user can write, or sudo.
-func writableHint(pub *policy.Publisher, o setupOpts) string {
-	dir := "$HOME/.config/keyform"
-	if cfg, err := os.UserConfigDir(); err == nil {
-		dir = filepath.Join(cfg, "keyform")
-	}
-	if o.outDir != "" {
-		return fmt.Sprintf("choose a directory you can write, such as --out-dir %s", dir)
-	}
-	return fmt.Sprintf("install them where you can write: keyform publisher setup %s --out-dir %s (and set private_key_dir there in the policy); or run it with sudo", pub.Label, dir)
-}
-
-// configureFlox makes the publisher's default key Flox's signing key and
-// says how to sign with its other keys.
-func configureFlox(e *env, p *policy.Policy, pub *policy.Publisher) error {
-	k := p.Key(pub.DefaultKey)
-	if err := setFloxKey(e, pub, k, pub.KeyPath(k)); err != nil {
-		return err
-	}
-	for _, o := range p.KeysOf(pub) {
-		if o.Label != pub.DefaultKey {
-			fmt.Fprintf(e.stdout, "to sign with %s instead (catalog %s): %s PACKAGE\n", o.Label, orDash(o.Catalog), flox.PublishCommand(pub.KeyPath(o)))
-		}
-	}
-	return nil
-}
-
-// setFloxKey runs "flox config --set" for path, unless the flox.toml it
-// writes already names path, or flox is not installed (then it prints the
-// command).
-func setFloxKey(e *env, pub *policy.Publisher, k *policy.Key, path string) error {
-	cfg := flox.UserConfigFile(os.Getenv)
-	have, err := flox.ConfiguredKey(cfg)
-	if err != nil {
-		e.warnf("%s", err)
-	}
-	if have == path {
-		fmt.Fprintf(e.stdout, "flox already signs with %s: %s sets %s\n", k.Label, cfg, flox.ConfigKey)
-		return nil
-	}
-	cmdline := flox.ConfigCommand(path)
-	floxBin, err := exec.LookPath("flox")
-	if err != nil {
-		fmt.Fprintf(e.stdout, "flox is not on PATH; once it is, make %s Flox's signing key with:\n  %s\n", k.Label, cmdline)
-		return nil
-	}
-	if have != "" {
-		e.notef("%s names %s as Flox's signing key; replacing it with %s", cfg, have, path)
-	}
-	cmd := exec.Command(floxBin, flox.ConfigArgs(path)...)
-	cmd.Dir = e.dir
-	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
-	if err := cmd.Run(); err != nil {
-		return withHint(fmt.Errorf("%s: %w", cmdline, err), "run it yourself, or set it in flox.toml: keyform publisher flox %s --toml", pub.Label)
-	}
-	fmt.Fprintf(e.stdout, "ran: %s\n", cmdline)
-	return nil
+	return s.Run(e.Stdout, e, p, pub)
 }

@@ -1,22 +1,19 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"strings"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/render"
-	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 )
 
-func renderCommand() *command {
-	return &command{
-		name:  "render",
-		args:  "[-o DIR] [--prune] [--stdout] [TARGET...]",
-		short: "write each target's NixOS, nix-darwin, home-manager or nix.conf file",
-		long: `Renders every target of the policy (or the named ones, as kind.label) and
+func renderCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "render",
+		Args:  "[-o DIR] [--prune] [--stdout] [TARGET...]",
+		Short: "write each target's NixOS, nix-darwin, home-manager or nix.conf file",
+		Long: `Renders every target of the policy (or the named ones, as kind.label) and
 writes one file per target under the output directory: output_dir of the
 keyform block, "generated" by default, or -o DIR. A file goes to
 DIR/KIND/LABEL.nix (.conf for nixconf targets) unless the target sets output.
@@ -28,12 +25,12 @@ Files under the output directory that keyform generated earlier but that no
 target renders any more are reported as stale; --prune removes them.
 
 --stdout prints one target's file instead of writing it.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o renderOpts
 			fs.StringVar(&o.outDir, "o", "", "write under `DIR` instead of the policy's output_dir")
 			fs.BoolVar(&o.prune, "prune", false, "remove stale generated files")
 			fs.BoolVar(&o.stdout, "stdout", false, "print the named target's file instead of writing it")
-			return func(e *env, args []string) error { return runRender(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runRender(e, o, args) }
 		},
 	}
 }
@@ -43,9 +40,9 @@ type renderOpts struct {
 	prune, stdout bool
 }
 
-func runRender(e *env, o renderOpts, args []string) error {
+func runRender(e *cli.Env, o renderOpts, args []string) error {
 	if o.stdout && (len(args) != 1 || o.prune || o.outDir != "") {
-		return usagef("render --stdout takes exactly one TARGET and no other flag")
+		return cli.Usagef("render --stdout takes exactly one TARGET and no other flag")
 	}
 	// render writes every machine's files: an expired key is a warning
 	// there, and only for the target it prints with --stdout.
@@ -57,70 +54,27 @@ func runRender(e *env, o renderOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	outDir, all, err := renderAll(e, p, o.outDir)
+	tree, err := renderTree(e, p, o.outDir)
 	if err != nil {
 		return err
 	}
-	selected := all
+	var selected []render.File
 	if len(args) > 0 {
-		if selected, err = render.Select(p, all, args); err != nil {
-			return targetHint(err)
+		if selected, err = render.Select(p, tree.Files, args); err != nil {
+			return err
 		}
 	}
 	if o.stdout {
 		warnExpired(e, p.Target(args[0]).Keys...)
-		_, err := e.stdout.Write(selected[0].Content)
+		_, err := e.Stdout.Write(selected[0].Content)
 		return err
 	}
-	stale, err := outdir.Stale(e.dir, outDir, all)
+	u, err := tree.NewUpdate(selected)
 	if err != nil {
 		return err
 	}
 	if len(p.Targets) == 0 {
-		e.printf("the policy has no targets; nothing to render")
+		e.Printf("the policy has no targets; nothing to render")
 	}
-	// Decide everything before writing anything.
-	entries, err := outdir.Compare(e.dir, selected)
-	if err != nil {
-		return err
-	}
-	if err := outdir.CheckForeign(entries); err != nil {
-		return err
-	}
-	for _, w := range entries {
-		if err := w.Write(e.dir); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s %s\n", w.Status, w.Path)
-	}
-	return prune(e, outDir, stale, o.prune)
-}
-
-// prune reports the stale files, or removes them.
-func prune(e *env, outDir string, stale []string, remove bool) error {
-	for _, s := range stale {
-		if !remove {
-			fmt.Fprintf(e.stdout, "stale %s (no target renders it; --prune removes it)\n", s)
-			continue
-		}
-		if err := outdir.Prune(e.dir, outDir, s); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "removed %s\n", s)
-	}
-	return nil
-}
-
-// targetHint lists the targets when one named on the command line is
-// unknown.
-func targetHint(err error) error {
-	var ute *render.UnknownTargetError
-	if !errors.As(err, &ute) {
-		return err
-	}
-	valid := "the policy has no targets"
-	if len(ute.Valid) > 0 {
-		valid = "the targets are " + strings.Join(ute.Valid, ", ")
-	}
-	return withHint(err, "%s", valid)
+	return u.Apply(e.Stdout, o.prune)
 }

@@ -2,19 +2,17 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
-	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/seal"
 )
 
-func resealCommand() *command {
-	return &command{
-		name:  "reseal",
-		args:  "[--identity FILE] [--check] [KEY...]",
-		short: "re-encrypt sealed keys whose recipients differ from the policy",
-		long: `Compares every sealed key (or the named KEYs) with the policy: a key whose
+func resealCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "reseal",
+		Args:  "[--identity FILE] [--check] [KEY...]",
+		Short: "re-encrypt sealed keys whose recipients differ from the policy",
+		Long: `Compares every sealed key (or the named KEYs) with the policy: a key whose
 publishers or recipients changed is sealed again to exactly the policy's
 recipients, a sealed key that no publisher recipient wants any more is
 deleted, and a key never sealed is sealed. Prints one line per key:
@@ -31,11 +29,11 @@ rotate the key ("keyform rotate KEY").
 
 --check changes nothing: it lists what reseal would do and exits 1 if
 anything is out of date (for CI).`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o resealOpts
 			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key that can decrypt the sealed keys")
 			fs.BoolVar(&o.check, "check", false, "report only; exit 1 if any sealed key is out of date")
-			return func(e *env, args []string) error { return runReseal(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runReseal(e, o, args) }
 		},
 	}
 }
@@ -45,12 +43,12 @@ type resealOpts struct {
 	check    bool
 }
 
-func runReseal(e *env, o resealOpts, args []string) error {
+func runReseal(e *cli.Env, o resealOpts, args []string) error {
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	ks, err := resealKeys(p, args)
+	ks, err := p.GeneratedKeys(args)
 	if err != nil {
 		return err
 	}
@@ -61,88 +59,23 @@ func runReseal(e *env, o resealOpts, args []string) error {
 			return err
 		}
 	}
-	plan, err := seal.PlanReseal(e.path("."), p, ks, ids, o.check)
+	plan, err := seal.PlanReseal(e.Path("."), p, ks, ids, o.check)
 	if err != nil {
 		return err
 	}
-	var failed []error
-	outOfDate := false
-	for _, r := range plan {
-		switch k := r.Key; {
-		case r.State == seal.Unsealed && len(args) > 0:
-			fmt.Fprintf(e.stdout, "unsealed %s: no publisher has recipients for it\n", k.Label)
-		case r.State == seal.Unsealed:
-		case r.State == seal.Current:
-			fmt.Fprintf(e.stdout, "current %s\n", k.Label)
-		case r.Err != nil:
-			outOfDate, failed = true, append(failed, r.Err)
-		case o.check:
-			outOfDate = true
-			fmt.Fprintf(e.stdout, "%s %s: %s\n", r.State, k.Label, r.Change())
-		}
-	}
+	outOfDate, failed := seal.ReportReseal(e.Stdout, plan, len(args) > 0, o.check)
 	if n := len(failed); n > 0 {
 		// Nothing is written unless every stale key can be resealed.
 		for _, err := range failed[:n-1] {
-			e.printError(err)
+			e.PrintError(err)
 		}
 		return failed[n-1]
 	}
 	switch {
 	case o.check && outOfDate:
-		return errDiffers
+		return cli.ErrDiffers
 	case o.check:
 		return nil
 	}
-	return writeReseal(e, plan)
-}
-
-// resealKeys returns the keys named on the command line, or else every
-// generated key.
-func resealKeys(p *policy.Policy, labels []string) ([]*policy.Key, error) {
-	var ks []*policy.Key
-	for _, label := range labels {
-		k, err := p.FindGeneratedKey(label)
-		if err != nil {
-			return nil, err
-		}
-		ks = append(ks, k)
-	}
-	if len(labels) == 0 {
-		for _, k := range p.Keys {
-			if !k.Pending() {
-				ks = append(ks, k)
-			}
-		}
-	}
-	return ks, nil
-}
-
-// writeReseal writes the keys sealed anew, then removes the orphaned ones.
-func writeReseal(e *env, plan []seal.Reseal) error {
-	for _, r := range plan {
-		if r.Sealed == nil {
-			continue
-		}
-		if err := r.Sealed.Write(e.path(".")); err != nil {
-			return err
-		}
-		if k := r.Key; r.State == seal.Missing {
-			fmt.Fprintf(e.stdout, "sealed %s to %s (%s): %s\n", k.Label, plural(len(r.Want), "recipient", "recipients"), strings.Join(seal.Publishers(r.Want), ", "), k.SealedFile)
-			continue
-		}
-		fmt.Fprintf(e.stdout, "resealed %s: %s\n", r.Key.Label, r.Change())
-		warnRotation(e, r.Status)
-	}
-	for _, r := range plan {
-		if r.State != seal.Orphaned {
-			continue
-		}
-		if err := seal.Remove(e.path("."), r.Key); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "removed %s: no publisher recipients left\n", r.Key.Label)
-		warnRotation(e, r.Status)
-	}
-	return nil
+	return seal.WriteReseal(e.Path("."), plan, e.Stdout, e)
 }

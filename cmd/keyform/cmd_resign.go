@@ -2,28 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
-	"io/fs"
 	"path/filepath"
-	"time"
 
-	"github.com/keyform/keyform/audit"
-	"github.com/keyform/keyform/binarycache"
-	"github.com/keyform/keyform/internal/secretfile"
-	"github.com/keyform/keyform/keys"
-	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/resign"
 )
 
-func resignCommand() *command {
-	return &command{
-		name:  "resign",
-		args:  "KEY [--store URL] [--secret FILE] [--dry-run] [--jobs N] [--paths FILE|-] [--format text|json]",
-		short: "add KEY's signature to every path of a cache that lacks it",
-		long: `The backfill step of a rotation: signs, with active key KEY, every narinfo
+func resignCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "resign",
+		Args:  "KEY [--store URL] [--secret FILE] [--dry-run] [--jobs N] [--paths FILE|-] [--format text|json]",
+		Short: "add KEY's signature to every path of a cache that lacks it",
+		Long: `The backfill step of a rotation: signs, with active key KEY, every narinfo
 of a file:///dir binary cache (--store, else the catalog's only
 substituter) that has no valid signature by it, so that retiring the old
 key strands nothing. Existing signatures and every other byte stay; each
@@ -37,15 +28,15 @@ keyform writes only file:// caches. For others (https://, s3://) it prints
 the "nix store sign" command to run where the key and write access are:
 with --paths FILE for the paths to sign (HTTP caches cannot be listed),
 else with --all.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o resignOpts
 			fs.StringVar(&o.store, "store", "", "binary cache `URL` to sign (default: the catalog's only substituter)")
 			fs.StringVar(&o.secret, "secret", "", "secret key `file` (default: the key's private_key_path)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "count what would be signed and write nothing")
-			jobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
+			cli.JobsFlag(fs, &o.jobs, "handle `N` narinfos at once (default: one per core)")
 			fs.StringVar(&o.paths, "paths", "", "`file` listing the store paths to sign, for the printed nix store sign command")
 			fs.StringVar(&o.format, "format", "text", "output `format`: text or json")
-			return func(e *env, args []string) error { return runResign(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runResign(e, o, args) }
 		},
 	}
 }
@@ -56,165 +47,32 @@ type resignOpts struct {
 	jobs                         int
 }
 
-func runResign(e *env, o resignOpts, args []string) error {
+func runResign(e *cli.Env, o resignOpts, args []string) error {
 	if len(args) != 1 {
-		return usagef("resign takes exactly one KEY (a key label)")
+		return cli.Usagef("resign takes exactly one KEY (a key label)")
 	}
 	if o.format != "text" && o.format != "json" {
-		return usagef("resign: unknown --format %q; use text or json", o.format)
+		return cli.Usagef("resign: unknown --format %q; use text or json", o.format)
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
 		return err
 	}
-	k, err := signingKey(p, args[0])
+	k, err := resign.SigningKey(p, args[0])
 	if err != nil {
 		return err
 	}
 	warnExpired(e, k)
-	store, err := resignStore(p, k, o.store)
+	store, err := resign.StoreOf(p, k, o.store)
 	if err != nil {
 		return err
 	}
-	keyFile, err := secretFile(e, k, o.secret)
-	if err != nil {
-		return err
-	}
-	if !isFileStore(store) {
-		return printSignCommand(e, k, store, keyFile, o.paths)
-	}
-	if o.paths != "" {
-		e.warnf("--paths is ignored for %s: file:// caches are listed", binarycache.Redact(store))
-	}
-	sk, err := readSigningKey(e, k, keyFile)
-	if err != nil {
-		return err
-	}
-	s, err := binarycache.Open(context.Background(), store, binarycache.Options{})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	res, err := resign.File(context.Background(), s.(*binarycache.FileStore), resign.Options{Key: sk, Jobs: o.jobs, DryRun: o.dryRun})
-	if err != nil {
-		return err
-	}
-	return reportResign(e, o.format, s.URL(), sk.Name, res)
-}
-
-// signingKey is KEY as resign needs it: generated and active.
-func signingKey(p *policy.Policy, label string) (*policy.Key, error) {
-	k, err := p.FindGeneratedKey(label)
-	if err != nil || k.State == policy.Active {
-		return k, err
-	}
-	err = fmt.Errorf("key %s is %s: resign with its successor", k.Label, k.State)
-	if s := audit.Successor(p, k); s != nil {
-		return nil, withHint(err, "keyform resign %s", s.Label)
-	}
-	return nil, err
-}
-
-// resignStore is --store, else the only substituter of KEY's catalog.
-func resignStore(p *policy.Policy, k *policy.Key, store string) (string, error) {
-	if store != "" {
-		return store, nil
-	}
-	c := p.Catalog(k.Catalog)
-	if c == nil {
-		return "", withHint(fmt.Errorf("key %s belongs to no catalog, so keyform knows no cache it signs", k.Label), "pass --store URL")
-	}
-	subs := c.Substituters
-	switch len(subs) {
-	case 1:
-		return subs[0], nil
-	case 0:
-		return "", withHint(fmt.Errorf("catalog %s has no substituter to sign", k.Catalog), "pass --store URL")
-	}
-	return "", withHint(fmt.Errorf("catalog %s has %d substituters", k.Catalog, len(subs)), "pass --store URL")
-}
-
-// secretFile is --secret (relative to the policy directory), else KEY's
-// private_key_path; absolute either way.
-func secretFile(e *env, k *policy.Key, secret string) (string, error) {
-	switch {
-	case secret != "":
-		return filepath.Abs(e.path(secret))
-	case k.PrivateKeyPath != "":
-		return k.PrivateKeyPath, nil
-	}
-	return "", withHint(fmt.Errorf("no secret key for %s", k.Label), "pass --secret FILE or keyform unseal %s", k.Label)
-}
-
-// readSigningKey reads the secret key file and proves it is KEY's before
-// anything in the cache is read. Errors never show key material.
-func readSigningKey(e *env, k *policy.Key, file string) (*keys.SecretKey, error) {
-	if err := checkOutside(e, file); err != nil {
-		return nil, err
-	}
-	perm, err := secretfile.Stat(file)
-	if err == nil && secretfile.Exposed(perm) {
-		e.warnf("%s is readable by group or others (mode %04o); run: chmod 600 %s", file, perm, file)
-	}
-	sk, err := secretfile.Read(file)
-	if err == nil {
-		err = resign.CheckKey(sk, k.PublicKey)
-	}
-	var pe *secretfile.PathError
-	if errors.As(err, &pe) {
-		return nil, withHint(fmt.Errorf("key %s: %w", k.Label, err), "pass --secret FILE or keyform unseal %s", k.Label)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", k.Label, err)
-	}
-	return sk, nil
-}
-
-// printSignCommand prints the nix store sign command for a store keyform
-// cannot write. The key file, when it is on this machine, is proved first.
-func printSignCommand(e *env, k *policy.Key, store, keyFile, paths string) error {
-	if _, err := secretfile.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
-		if _, err := readSigningKey(e, k, keyFile); err != nil {
+	req := resign.Request{Key: k, Store: store, Paths: o.paths, Format: o.format, Jobs: o.jobs, DryRun: o.dryRun, Now: e.Now(),
+		Source: resign.KeySource{Outside: func(path string) error { return checkOutside(e, path) }, Warn: e}}
+	if o.secret != "" {
+		if req.Source.Secret, err = filepath.Abs(e.Path(o.secret)); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(e.stdout, resign.Command(store, keyFile, paths))
-	e.printf("keyform writes only file:// caches; run the command above where the key and write access to %s are", binarycache.Redact(store))
-	return nil
-}
-
-func reportResign(e *env, format, store, keyName string, r *resign.Result) error {
-	if format == "json" {
-		b, err := json.MarshalIndent(struct {
-			Version int    `json:"version"`
-			Store   string `json:"store"`
-			Key     string `json:"key"`
-			*resign.Result
-		}{1, store, keyName, r}, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-	} else if r.DryRun {
-		fmt.Fprintf(e.stdout, "would sign %d of %d narinfos in %s with %s (%d already signed, %d malformed)\n", r.Signed, r.Paths, store, keyName, r.AlreadySigned, r.Malformed)
-	} else {
-		fmt.Fprintf(e.stdout, "resigned %s with %s: %d narinfos, %d signed, %d already signed, %d malformed\n", store, keyName, r.Paths, r.Signed, r.AlreadySigned, r.Malformed)
-	}
-	if format == "text" {
-		for _, m := range r.MalformedExamples {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", m.Where, m.Problem)
-		}
-		if more := r.Malformed - int64(len(r.MalformedExamples)); more > 0 {
-			fmt.Fprintf(e.stdout, "  ... and %d more\n", more)
-		}
-	}
-	if r.Signed > 0 && !r.DryRun {
-		safe := e.now().Add(audit.NarinfoCacheTTL).UTC().Format(time.DateOnly)
-		e.notef("clients may use narinfos they cached before this for up to %d days (narinfo-cache-positive-ttl): retire the old key on or after %s, or shorten the TTL on clients first",
-			int(audit.NarinfoCacheTTL.Hours()/24), safe)
-	}
-	if r.Malformed > 0 {
-		return exitError{exitInvalid, fmt.Errorf("%s left unsigned", plural(int(r.Malformed), "malformed narinfo", "malformed narinfos"))}
-	}
-	return nil
+	return req.Run(context.Background(), e.Stdout, e)
 }

@@ -2,19 +2,18 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
+	"github.com/keyform/keyform/audit"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/schema"
 )
 
-func retireCommand() *command {
-	return &command{
-		name:  "retire",
-		args:  "KEY [--force] [--skip-audit] [--audit FILE] [--store URL] [--paths FILE|-]",
-		short: "mark KEY retired: every target stops trusting it",
-		long: `Sets state = "retired" in KEY's block (adding the attribute if needed),
+func retireCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "retire",
+		Args:  "KEY [--force] [--skip-audit] [--audit FILE] [--store URL] [--paths FILE|-]",
+		Short: "mark KEY retired: every target stops trusting it",
+		Long: `Sets state = "retired" in KEY's block (adding the attribute if needed),
 keeping the file's comments and layout. A retired key is trusted by no
 target, and nix.conf patches remove it from machines.
 
@@ -33,17 +32,17 @@ cache cannot be audited. --force retires anyway; --skip-audit does not
 audit, for a cache that no longer exists. Clients cache narinfos for up to
 30 days (narinfo-cache-positive-ttl), so retire that long after re-signing,
 or lower the setting on clients first.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var f retireAuditFlags
 			f.register(fs)
-			return func(e *env, args []string) error { return runRetire(e, f, args) }
+			return func(e *cli.Env, args []string) error { return runRetire(e, f, args) }
 		},
 	}
 }
 
-func runRetire(e *env, f retireAuditFlags, args []string) error {
+func runRetire(e *cli.Env, f retireAuditFlags, args []string) error {
 	if len(args) != 1 {
-		return usagef("retire takes exactly one KEY (a key label)")
+		return cli.Usagef("retire takes exactly one KEY (a key label)")
 	}
 	p, err := loadPolicy(e, editOptions)
 	if err != nil {
@@ -54,67 +53,31 @@ func runRetire(e *env, f retireAuditFlags, args []string) error {
 		return err
 	}
 	if k.State == policy.Retired {
-		e.printf("key %s is already retired; nothing to do", k.Label)
+		e.Printf("key %s is already retired; nothing to do", k.Label)
 		return nil
 	}
-	if err := retirable(p, k); err != nil {
+	if err := p.CheckRetirable(k); err != nil {
 		return err
 	}
 	if p.LastActive(k) {
-		e.warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
-		e.hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
+		e.Warnf("key %s is the last active key of catalog %s: once this is applied, nothing signed for its caches is trusted anywhere", k.Label, k.Catalog)
+		e.Hintf("add a successor first (keyform rotate %s) unless the catalog is being shut down", k.Label)
 	}
-	evidence, err := auditBeforeRetire(e, p, k, f)
+	evidence, err := f.gate(e).BeforeRetire(e, p, k)
 	if err != nil {
-		return err
+		return auditUsage(err)
 	}
 	es, err := newEditSet(e)
 	if err != nil {
 		return err
 	}
-	src, err := es.Current(k.Pos.File)
-	if err != nil {
+	if err := es.WriteKeyState(k, policy.Retired, e.Stderr, e.Colour); err != nil {
 		return err
 	}
-	out, err := schema.SetKeyState(src, k.Pos.File, k.Label, policy.Retired)
-	if err != nil {
-		return err
+	e.Printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
+	if w := audit.CacheTTLWarning(evidence, e.Now()); w != "" {
+		e.Warnf("%s", w)
 	}
-	es.Set(k.Pos.File, out)
-	edited, err := loadEdited(e, es)
-	if err != nil {
-		return err
-	}
-	if ek := edited.Key(k.Label); ek == nil || ek.State != policy.Retired {
-		return fmt.Errorf("the edited policy does not show key %s retired; nothing was written (a keyform bug)", k.Label)
-	}
-	if err := es.Write(); err != nil {
-		return err
-	}
-	e.printf("key %s (%s) retired in %s", k.Label, k.Name, k.Pos.File)
-	warnCacheTTL(e, evidence)
-	e.nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
-	return nil
-}
-
-// retirable refuses to retire a key that a target trusts directly or a
-// publisher signs with.
-func retirable(p *policy.Policy, k *policy.Key) error {
-	if ts := p.TrustingDirectly(k); len(ts) > 0 {
-		ids, at := make([]string, len(ts)), make([]string, len(ts))
-		for i, t := range ts {
-			ids[i], at[i] = t.ID(), t.Pos.String()
-		}
-		return withHint(fmt.Errorf("key %s is trusted directly by %s, and a retired key may not be trusted", k.Label, strings.Join(ids, ", ")),
-			"remove key.%s from the trust list of %s (%s), then run \"keyform retire %s\" again", k.Label, strings.Join(ids, ", "), strings.Join(at, ", "), k.Label)
-	}
-	if pubs := p.PublishersOf(k.Label); len(pubs) > 0 {
-		labels := make([]string, len(pubs))
-		for i, pub := range pubs {
-			labels[i] = pub.Label
-		}
-		return withHint(fmt.Errorf("publisher %s still signs with key %s", strings.Join(labels, ", "), k.Label),
-			"remove key.%s from the keys of publisher %s, then run \"keyform retire %s\" again", k.Label, strings.Join(labels, ", "), k.Label)
-	}
+	e.Nextf("run \"keyform render\" and review with \"keyform plan\"; once applied, no machine trusts %s", k.Name)
 	return nil
 }

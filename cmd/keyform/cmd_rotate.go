@@ -4,20 +4,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 
-	"github.com/keyform/keyform/keys"
+	"github.com/keyform/keyform/internal/cli"
+	"github.com/keyform/keyform/internal/hint"
 	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/rotation"
 	"github.com/keyform/keyform/schema"
 )
 
-func rotateCommand() *command {
-	return &command{
-		name:  "rotate",
-		args:  "KEY [--name NAME] [--label LABEL] [--private-key-path ABSPATH] [--public-key-file PATH]",
-		short: "add a successor key next to KEY (the old key stays active)",
-		long: `Generates a new key pair, like keygen, and adds its key block right after
+func rotateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "rotate",
+		Args:  "KEY [--name NAME] [--label LABEL] [--private-key-path ABSPATH] [--public-key-file PATH]",
+		Short: "add a successor key next to KEY (the old key stays active)",
+		Long: `Generates a new key pair, like keygen, and adds its key block right after
 KEY's block, in the same catalog, keeping the file's comments and layout.
 Targets that list key.KEY directly get the new key next to it. KEY stays
 active: machines must trust the new key before anything is signed with it.
@@ -38,13 +38,13 @@ next number):
 The edited policy is validated before anything is written; the secret is
 written 0600 and never overwritten, and removed again if writing the policy
 fails.`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o rotateOpts
 			fs.StringVar(&o.name, "name", "", "Nix key `name` of the new key")
 			fs.StringVar(&o.label, "label", "", "`label` of the new key block")
 			fs.StringVar(&o.privatePath, "private-key-path", "", "absolute `path` for the new secret key")
 			fs.StringVar(&o.publicFile, "public-key-file", "", "`path` for the new public key, relative to the policy directory")
-			return func(e *env, args []string) error { return runRotate(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runRotate(e, o, args) }
 		},
 	}
 }
@@ -53,9 +53,9 @@ type rotateOpts struct {
 	name, label, privatePath, publicFile string
 }
 
-func runRotate(e *env, o rotateOpts, args []string) error {
+func runRotate(e *cli.Env, o rotateOpts, args []string) error {
 	if len(args) != 1 {
-		return usagef("rotate takes exactly one KEY (a key label)")
+		return cli.Usagef("rotate takes exactly one KEY (a key label)")
 	}
 	p, err := loadPolicy(e, editOptions)
 	if err != nil {
@@ -65,84 +65,34 @@ func runRotate(e *env, o rotateOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case old.State == policy.Retired:
-		return withHint(fmt.Errorf("key %s is retired; rotate an active key", old.Label), "run \"keyform keys list\" to see the active keys")
-	case old.Pending():
-		return withHint(fmt.Errorf("key %s has no public key yet, so there is nothing to rotate", old.Label), "generate it with \"keyform keygen %s\"", old.Label)
+	if err := schema.CheckRotatable(old); err != nil {
+		return err
 	}
-	nk, err := successor(e, p, old, o)
+	nk, err := successor(p, old, o)
 	if err != nil {
 		return err
 	}
-	sk, err := keys.Generate(nk.Name, e.rand)
-	if err != nil {
-		return err
-	}
-	pub := sk.Public().String()
 	es, err := newEditSet(e)
 	if err != nil {
 		return err
 	}
-	trustedBy, err := es.AddSuccessor(old, nk, pub)
+	r, err := rotation.Rotate(keyFiles(e), es, old, nk, func() (*policy.Policy, error) { return loadEdited(e, es) })
 	if err != nil {
 		return err
 	}
-	edited, err := loadEdited(e, es)
-	if err != nil {
-		return err
-	}
-	if k := edited.Key(nk.Label); k == nil || k.PublicKey != pub {
-		return fmt.Errorf("the edited policy does not hold the new key %s as expected; nothing was written (a keyform bug)", nk.Label)
-	}
-	if err := secretWriter(e, true).Create(nk.PrivateKeyPath, sk); err != nil {
-		return fmt.Errorf("key %s: %w", nk.Label, err)
-	}
-	if err := es.Write(); err != nil {
-		// The policy does not mention the secret, so it must not linger.
-		os.Remove(nk.PrivateKeyPath)
-		return fmt.Errorf("key %s: %w (the new secret key was removed again)", nk.Label, err)
-	}
-	reportRotation(e, p, old, nk, trustedBy)
-	fmt.Fprintln(e.stdout, pub)
+	r.Report(e, p)
+	fmt.Fprintln(e.Stdout, r.PublicKey)
 	return nil
 }
 
-// reportRotation says what rotate changed and what comes next.
-func reportRotation(e *env, p *policy.Policy, old *policy.Key, nk schema.KeyBlock, trustedBy []string) {
-	where := "no catalog"
-	if nk.Catalog != "" {
-		where = "catalog " + nk.Catalog
-	}
-	e.printf("key %s (%s) added after %s in %s, in %s", nk.Label, nk.Name, old.Label, old.Pos.File, where)
-	e.printf("key %s: secret written to %s (0600), public key to %s", nk.Label, nk.PrivateKeyPath, nk.PublicKeyFile)
-	if len(trustedBy) > 0 {
-		e.printf("key.%s added next to key.%s in the trust list of %s", nk.Label, old.Label, strings.Join(trustedBy, ", "))
-	}
-	for _, pub := range p.PublishersOf(old.Label) {
-		e.printf("publisher %s signs with key.%s; when it should sign with the new key, add key.%s to its keys and run \"keyform seal %s\"", pub.Label, old.Label, nk.Label, nk.Label)
-	}
-	e.nextf("run \"keyform render\", review with \"keyform plan\", merge and roll out; once every machine trusts %s, sign with it and run \"keyform retire %s\"", nk.Name, old.Label)
-}
-
 // successor works out the new key's block from the flags and the defaults
-// (schema.Successor), and checks nothing it would write exists.
-func successor(e *env, p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
+// (schema.Successor).
+func successor(p *policy.Policy, old *policy.Key, o rotateOpts) (schema.KeyBlock, error) {
 	nk, err := schema.Successor(p, old, schema.KeyBlock{Label: o.label, Name: o.name, PrivateKeyPath: o.privatePath, PublicKeyFile: o.publicFile})
-	var se *schema.SuccessorError
-	if errors.As(err, &se) {
+	if se := (*schema.SuccessorError)(nil); errors.As(err, &se) {
 		return nk, successorError(old, nk, se)
-	} else if err != nil {
-		return nk, err
 	}
-	if _, err := os.Lstat(nk.PrivateKeyPath); err == nil {
-		return nk, withHint(fmt.Errorf("private key file %s already exists; keyform never overwrites a private key", nk.PrivateKeyPath),
-			"move it away, or choose another path with --private-key-path")
-	}
-	if _, err := os.Lstat(e.path(nk.PublicKeyFile)); err == nil {
-		return nk, withHint(fmt.Errorf("public key file %s already exists", nk.PublicKeyFile), "remove it if it is stale, or choose another path with --public-key-file")
-	}
-	return nk, nil
+	return nk, err
 }
 
 // successorError says which flag to change.
@@ -150,18 +100,18 @@ func successorError(old *policy.Key, nk schema.KeyBlock, se *schema.SuccessorErr
 	taken := errors.Is(se, schema.ErrTaken)
 	switch {
 	case se.Field == "name" && taken:
-		return withHint(fmt.Errorf("the Nix key name %s is already used in the policy", se.Value), "every key needs its own name; pick another with --name")
+		return hint.Wrap(fmt.Errorf("the Nix key name %s is already used in the policy", se.Value), "every key needs its own name; pick another with --name")
 	case se.Field == "name":
-		return usagef("rotate: --name: %s", se.Err)
+		return cli.Usagef("rotate: --name: %s", se.Err)
 	case se.Field == "label" && taken:
-		return withHint(fmt.Errorf("a key labelled %s already exists", se.Value), "pick another with --label")
+		return hint.Wrap(fmt.Errorf("a key labelled %s already exists", se.Value), "pick another with --label")
 	case se.Field == "label":
-		return usagef("rotate: --label %s", se.Err)
+		return cli.Usagef("rotate: --label %s", se.Err)
 	case errors.Is(se, schema.ErrNoDefault):
-		return withHint(fmt.Errorf("key %s has no private_key_path to put the new secret next to", old.Label),
+		return hint.Wrap(fmt.Errorf("key %s has no private_key_path to put the new secret next to", old.Label),
 			"pass --private-key-path /ABSOLUTE/PATH/%s.key (outside the repository)", nk.Name)
 	case se.Field == "private_key_path":
-		return usagef("rotate: --private-key-path %q must be an absolute path", se.Value)
+		return cli.Usagef("rotate: --private-key-path %q must be an absolute path", se.Value)
 	}
-	return usagef("rotate: --public-key-file %q must be a path inside the policy directory", se.Value)
+	return cli.Usagef("rotate: --public-key-file %q must be a path inside the policy directory", se.Value)
 }

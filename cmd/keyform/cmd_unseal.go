@@ -2,19 +2,18 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/seal"
 )
 
-func unsealCommand() *command {
-	return &command{
-		name:  "unseal",
-		args:  "KEY --identity FILE [--publisher NAME | --out ABSPATH] [--force]",
-		short: "decrypt a sealed private key and install it with mode 0600",
-		long: `Decrypts the sealed private key of KEY (sealed_dir/KEY.age) with your age
+func unsealCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "unseal",
+		Args:  "KEY --identity FILE [--publisher NAME | --out ABSPATH] [--force]",
+		Short: "decrypt a sealed private key and install it with mode 0600",
+		Long: `Decrypts the sealed private key of KEY (sealed_dir/KEY.age) with your age
 identity file or SSH private key, checks that it is the key whose public key
 the policy holds, and writes it where the publisher keeps it: for
 --publisher NAME, that publisher's path (private_key_path, or
@@ -30,13 +29,13 @@ key is unlocked by asking on the terminal.
 
 To install every key of a publisher and configure Flox, use "keyform
 publisher setup NAME".`,
-		setup: func(fs *flag.FlagSet) runFunc {
+		Setup: func(fs *flag.FlagSet) cli.RunFunc {
 			var o unsealOpts
 			fs.StringVar(&o.identity, "identity", "", "age identity `FILE` or SSH private key to decrypt with")
 			fs.StringVar(&o.publisher, "publisher", "", "install at the path publisher `NAME` keeps the key at")
 			fs.StringVar(&o.out, "out", "", "absolute `path` to install the key at instead")
 			fs.BoolVar(&o.force, "force", false, "replace an existing file at the path")
-			return func(e *env, args []string) error { return runUnseal(e, o, args) }
+			return func(e *cli.Env, args []string) error { return runUnseal(e, o, args) }
 		},
 	}
 }
@@ -46,16 +45,16 @@ type unsealOpts struct {
 	force                    bool
 }
 
-func runUnseal(e *env, o unsealOpts, args []string) error {
+func runUnseal(e *cli.Env, o unsealOpts, args []string) error {
 	switch {
 	case len(args) != 1:
-		return usagef("unseal takes one KEY")
+		return cli.Usagef("unseal takes one KEY")
 	case o.identity == "":
-		return usagef("unseal needs --identity FILE: your age identity file or SSH private key")
+		return cli.Usagef("unseal needs --identity FILE: your age identity file or SSH private key")
 	case o.out != "" && o.publisher != "":
-		return usagef("unseal: --out and --publisher exclude each other")
+		return cli.Usagef("unseal: --out and --publisher exclude each other")
 	case o.out != "" && !filepath.IsAbs(o.out):
-		return usagef("unseal: --out %q must be an absolute path, so that nix and flox read the same file wherever they run", o.out)
+		return cli.Usagef("unseal: --out %q must be an absolute path, so that nix and flox read the same file wherever they run", o.out)
 	}
 	p, err := loadPolicy(e, involvedOptions)
 	if err != nil {
@@ -66,30 +65,6 @@ func runUnseal(e *env, o unsealOpts, args []string) error {
 		return err
 	}
 	warnExpired(e, k)
-	out := filepath.Clean(o.out)
-	if o.out == "" {
-		if out, err = p.KeyPathFor(k, o.publisher); err != nil {
-			return err
-		}
-	}
-	if out == "" {
-		return withHint(fmt.Errorf("key %s has no private_key_path, so there is nowhere to install it", k.Label),
-			"pass --out /absolute/path, or set private_key_path on the key or private_key_dir on its publisher")
-	}
-	if err := checkOutside(e, out); err != nil {
-		return err
-	}
-	if _, err := os.Lstat(out); err == nil && !o.force {
-		return withHint(fmt.Errorf("%s already exists; keyform never overwrites a private key", out),
-			"check what it holds with \"keyform keys check %s --secret %s\"; pass --force to replace it", k.Label, out)
-	}
-	ids, err := readIdentities(e, o.identity)
-	if err != nil {
-		return err
-	}
-	sk, err := seal.OpenKey(e.path("."), k, ids)
-	if err != nil {
-		return err
-	}
-	return installKey(e, k, sk, out, o.force)
+	ids := func() (*seal.Identities, error) { return readIdentities(e, o.identity) }
+	return keyFiles(e).Unseal(e.Stdout, p, k, seal.Unseal{Out: o.out, Publisher: o.publisher, Force: o.force}, ids)
 }

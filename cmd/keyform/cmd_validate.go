@@ -4,14 +4,15 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/schema"
 )
 
-func validateCommand() *command {
-	return &command{
-		name:  "validate",
-		short: "check the policy for errors",
-		long: `Loads every *.hcl file of the policy directory, resolves references and
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "validate",
+		Short: "check the policy for errors",
+		Long: `Loads every *.hcl file of the policy directory, resolves references and
 checks the rules (key names, public keys, paths, expiry). Prints each problem
 with its file, line and a source snippet. Exit status 0 when the policy is
 valid (warnings allowed), 2 when it is not.
@@ -24,19 +25,19 @@ every other command keeps working: render warns, the commands that involve
 the key (apply, verify, render --stdout, seal, reseal, unseal, keys check,
 publisher setup and flox) warn about it, and those that do not say
 nothing. "keys list" shows the key as expired.`,
-		setup: func(*flag.FlagSet) runFunc { return runValidate },
+		Setup: func(*flag.FlagSet) cli.RunFunc { return runValidate },
 	}
 }
 
-func runValidate(e *env, args []string) error {
+func runValidate(e *cli.Env, args []string) error {
 	if len(args) > 0 {
-		return usagef("validate takes no arguments")
+		return cli.Usagef("validate takes no arguments")
 	}
 	p, err := loadPolicy(e, schema.Options{})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "policy valid: %s, %s, %s\n",
-		plural(len(p.Catalogs), "catalog", "catalogs"), plural(len(p.Keys), "key", "keys"), plural(len(p.Targets), "target", "targets"))
+	fmt.Fprintf(e.Stdout, "policy valid: %s, %s, %s\n",
+		cli.Plural(len(p.Catalogs), "catalog", "catalogs"), cli.Plural(len(p.Keys), "key", "keys"), cli.Plural(len(p.Targets), "target", "targets"))
 	return nil
 }

@@ -4,22 +4,24 @@ import (
 	"flag"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
-func versionCommand() *command {
-	return &command{
-		name:  "version",
-		short: "print keyform's version",
-		setup: func(*flag.FlagSet) runFunc { return runVersion },
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Short: "print keyform's version",
+		Setup: func(*flag.FlagSet) cli.RunFunc { return runVersion },
 	}
 }
 
 // version is set at link time by release builds (-ldflags "-X main.version=v1.2.3").
 var version = ""
 
-func runVersion(e *env, args []string) error {
+func runVersion(e *cli.Env, args []string) error {
 	if len(args) > 0 {
-		return usagef("version takes no arguments")
+		return cli.Usagef("version takes no arguments")
 	}
 	v := version
 	if v == "" {
@@ -28,6 +30,6 @@ func runVersion(e *env, args []string) error {
 			v = bi.Main.Version
 		}
 	}
-	fmt.Fprintf(e.stdout, "keyform %s\n", v)
+	fmt.Fprintf(e.Stdout, "keyform %s\n", v)
 	return nil
 }

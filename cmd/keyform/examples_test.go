@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/internal/golden"
 	"github.com/keyform/keyform/internal/nixtest"
@@ -39,7 +41,7 @@ func TestExamples(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	keyform := func(t *testing.T, args ...string) (code int, stdout, stderr *bytes.Buffer) {
 		stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
-		code = run(args, &env{stdin: bytes.NewReader(nil), stdout: stdout, stderr: stderr})
+		code = run(args, &cli.Env{Stdin: bytes.NewReader(nil), Stdout: stdout, Stderr: stderr})
 		// run's -C changes the process's working directory.
 		if err := os.Chdir(wd); err != nil {
 			t.Fatal(err)
@@ -64,7 +66,7 @@ func TestExamples(t *testing.T) {
 			}
 
 			nixtest.Require(t)
-			res := schema.Load(dir, loadOptions(&env{now: now}, schema.Options{}))
+			res := schema.Load(dir, loadOptions(&cli.Env{Now: func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }}, schema.Options{})) // KEYFORM_NOW above
 			if res.HasErrors() {
 				t.Fatal("policy does not load")
 			}

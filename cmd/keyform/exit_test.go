@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
 // Exit statuses are part of keyform's interface (CI and hooks branch on
@@ -27,16 +29,16 @@ target "nixos" "t" {
 		args   []string
 		want   int
 	}{
-		{"valid", valid, []string{"validate"}, exitOK},
-		{"invalid policy", `target "nixos" "t" { trust = [] }`, []string{"validate"}, exitInvalid},
-		{"usage error", valid, []string{"validate", "extra"}, exitInvalid},
-		{"unknown command", valid, []string{"nope"}, exitInvalid},
-		{"unknown flag", valid, []string{"validate", "--nope"}, exitInvalid},
-		{"fmt check differs", unformatted, []string{"fmt", "-check"}, exitDiffers},
-		{"fmt check clean", valid, []string{"fmt", "-check"}, exitOK},
-		{"fmt broken file", "catalog {", []string{"fmt", "-check"}, exitInvalid},
-		{"help", valid, []string{"validate", "--help"}, exitOK},
-		{"keygen refusal", valid, []string{"keygen", "k"}, exitInvalid},
+		{"valid", valid, []string{"validate"}, cli.ExitOK},
+		{"invalid policy", `target "nixos" "t" { trust = [] }`, []string{"validate"}, cli.ExitInvalid},
+		{"usage error", valid, []string{"validate", "extra"}, cli.ExitInvalid},
+		{"unknown command", valid, []string{"nope"}, cli.ExitInvalid},
+		{"unknown flag", valid, []string{"validate", "--nope"}, cli.ExitInvalid},
+		{"fmt check differs", unformatted, []string{"fmt", "-check"}, cli.ExitDiffers},
+		{"fmt check clean", valid, []string{"fmt", "-check"}, cli.ExitOK},
+		{"fmt broken file", "catalog {", []string{"fmt", "-check"}, cli.ExitInvalid},
+		{"help", valid, []string{"validate", "--help"}, cli.ExitOK},
+		{"keygen refusal", valid, []string{"keygen", "k"}, cli.ExitInvalid},
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -49,7 +51,7 @@ target "nixos" "t" {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+			e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 			got := run(append([]string{"-C", dir}, tt.args...), e)
 			// -C changes the process's directory; put it back for the next case.
 			if err := os.Chdir(wd); err != nil {

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"errors"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/gitfs"
 	"github.com/keyform/keyform/policy"
-	"github.com/keyform/keyform/render"
+	"github.com/keyform/keyform/render/outdir"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
 )
@@ -19,35 +18,24 @@ import (
 
 // loadPolicy loads the policy in the policy directory and prints its
 // diagnostics. Invalid policies end the command with exit 2.
-func loadPolicy(e *env, opts schema.Options) (*policy.Policy, error) {
-	res := loadDir(e, ".", ".", opts)
+func loadPolicy(e *cli.Env, opts schema.Options) (*policy.Policy, error) {
+	res := schema.LoadAs(e.Path("."), ".", loadOptions(e, opts))
 	if len(res.Diags) > 0 {
-		res.WriteDiagnostics(e.stderr, 0, e.colour)
+		res.WriteDiagnostics(e.Stderr, 0, e.Colour)
 	}
 	if res.HasErrors() {
-		return nil, errInvalid
+		return nil, cli.ErrInvalid
 	}
 	return res.Policy, nil
-}
-
-// loadDir loads the policy in dir (relative to the policy directory),
-// naming its files in diagnostics under display ("." names them bare).
-func loadDir(e *env, dir, display string, opts schema.Options) *schema.Result {
-	abs, err := filepath.Abs(e.path(dir))
-	if err != nil {
-		return schema.Load(e.path(dir), loadOptions(e, opts))
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.LoadFS(os.DirFS(abs), display, loadOptions(e, opts))
 }
 
 // loadOptions completes the options of every policy load of the command
 // (TestLoadsUseLoadOptions holds them to it): recipients are checked with
 // seal's parser, so a policy that validates can always be sealed, and
 // expiry is judged against env.now.
-func loadOptions(e *env, opts schema.Options) schema.Options {
+func loadOptions(e *cli.Env, opts schema.Options) schema.Options {
 	if opts.Now.IsZero() {
-		opts.Now = e.now()
+		opts.Now = e.Now()
 	}
 	opts.CheckRecipient = checkRecipient
 	return opts
@@ -64,8 +52,8 @@ func workTree(dir string) string { return gitfs.FindWorkTree(dir) }
 
 // policyDir returns the policy directory as an absolute path with symlinks
 // resolved (macOS's /tmp, say), for comparing paths with it.
-func policyDir(e *env) (string, error) {
-	abs, err := filepath.Abs(e.path("."))
+func policyDir(e *cli.Env) (string, error) {
+	abs, err := filepath.Abs(e.Path("."))
 	if err != nil {
 		return "", err
 	}
@@ -75,47 +63,20 @@ func policyDir(e *env) (string, error) {
 	return abs, nil
 }
 
-// policySource names the policy directory in generated headers: relative
-// to the root of its git work tree, "." at the root or outside git. Never
-// absolute, so output does not depend on where the repository is checked
-// out.
-func policySource(e *env) string {
+// policySource names the policy directory in generated headers
+// (gitfs.InWorkTree).
+func policySource(e *cli.Env) string {
 	dir, err := policyDir(e)
 	if err != nil {
 		return "."
 	}
-	root := workTree(dir)
-	if root == "" {
-		return "."
-	}
-	rel, err := filepath.Rel(root, dir)
-	if err != nil {
-		return "."
-	}
-	return filepath.ToSlash(rel)
+	return gitfs.InWorkTree(dir)
 }
 
-// renderAll renders everything the policy renders (render.All) under the
-// output directory: -o, else the policy's output_dir. It returns that
-// directory, slash-separated, for messages.
-func renderAll(e *env, p *policy.Policy, outDir string) (string, []render.File, error) {
-	if outDir == "" {
-		outDir = p.Settings.OutputDir
-	}
-	files, err := render.All(p, render.Options{Source: policySource(e), OutputDir: outDir})
-	return filepath.ToSlash(outDir), files, err
-}
-
-// now is the date keyform judges expiry against, the default of env.now.
-// KEYFORM_NOW (YYYY-MM-DD) pins it, so scripts and tests about expiry give
-// the same answer every day.
-func now() time.Time {
-	if s := os.Getenv("KEYFORM_NOW"); s != "" {
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return t
-		}
-	}
-	return time.Now()
+// renderTree renders everything the policy renders under the output
+// directory: -o, else the policy's output_dir.
+func renderTree(e *cli.Env, p *policy.Policy, outDir string) (*outdir.Tree, error) {
+	return outdir.Render(e.Dir, p, policySource(e), outDir)
 }
 
 func orDash(s string) string {
@@ -125,51 +86,31 @@ func orDash(s string) string {
 	return s
 }
 
-// How each command judges expiry (README, "Expiry"; schema.Expiry):
-// validate, check and plan's head load with the zero Options, where an
-// expired active key is an error, so that CI forces the rotation; render
-// loads with renderOptions; rotate, retire and plan's base with
-// ExpiryIgnored; every other command loads with involvedOptions and warns
-// with warnExpired about the keys it works on, so that a key passing its
-// date changes nothing for commands that do not involve it.
+// The expiry each command judges (schema.EditOptions,
+// schema.InvolvedOptions): the commands that load with involvedOptions
+// then warn with warnExpired about the keys they work on.
 var (
-	// editOptions loads a policy for rotate and retire: these commands are
-	// how an expired key is fixed.
-	editOptions = schema.Options{AllowPending: true, Expiry: schema.ExpiryIgnored}
-	// involvedOptions loads a policy without judging expiry; the command
-	// then calls warnExpired with the keys it involves.
-	involvedOptions = schema.Options{Expiry: schema.ExpiryIgnored}
+	editOptions     = schema.EditOptions
+	involvedOptions = schema.InvolvedOptions
 )
 
 // warnExpired warns about each expired key of ks: the keys a command that
 // loaded with involvedOptions works on (apply and verify: the target's
 // keys). The key stays trusted; the warning says what to do.
-func warnExpired(e *env, ks ...*policy.Key) {
-	for _, k := range policy.ExpiredKeys(ks, e.now()) {
-		e.warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
-		e.hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
+func warnExpired(e *cli.Env, ks ...*policy.Key) {
+	for _, k := range policy.ExpiredKeys(ks, e.Now()) {
+		e.Warnf("key %s expired on %s; machines keep trusting it until it is retired", k.Label, k.Expires.Format(time.DateOnly))
+		e.Hintf("rotate it (keyform rotate %s), or extend expires if that is the policy", k.Label)
 	}
 }
 
 // newEditSet starts an edit of the policy (schema.EditSet).
-func newEditSet(e *env) (*schema.EditSet, error) {
-	opts := editOptions
-	abs, err := filepath.Abs(e.path("."))
-	if err != nil {
-		return nil, err
-	}
-	opts.AbsDir, opts.WorkTree = abs, workTree(abs)
-	return schema.NewEditSet(abs, loadOptions(e, opts)), nil
+func newEditSet(e *cli.Env) (*schema.EditSet, error) {
+	return schema.EditDir(e.Path("."), loadOptions(e, editOptions))
 }
 
 // loadEdited loads the edited policy, printing its diagnostics if it does
 // not load.
-func loadEdited(e *env, es *schema.EditSet) (*policy.Policy, error) {
-	res := es.Load()
-	if res.HasErrors() {
-		res.WriteDiagnostics(e.stderr, 0, e.colour)
-		return nil, withHint(errors.New("the edited policy does not validate, so nothing was written"),
-			"fix what the diagnostics above point at, or report a keyform bug if they are about keyform's own edit")
-	}
-	return res.Policy, nil
+func loadEdited(e *cli.Env, es *schema.EditSet) (*policy.Policy, error) {
+	return es.Edited(e.Stderr, e.Colour)
 }

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,11 +38,11 @@ func TestLoadsUseLoadOptions(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || (sel.Sel.Name != "Load" && sel.Sel.Name != "LoadFS" && sel.Sel.Name != "NewEditSet") {
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "schema" || !slices.Contains([]string{"Load", "LoadAs", "LoadFS", "LoadBase", "LoadBaseWhile", "NewEditSet", "EditDir"}, sel.Sel.Name) {
 				return true
 			}
 			loads++
-			if !isLoadOptions(call.Args[len(call.Args)-1]) {
+			if !slices.ContainsFunc(call.Args, isLoadOptions) {
 				t.Errorf("%s: schema.%s without loadOptions(e, ...) as its options", fset.Position(call.Pos()), sel.Sel.Name)
 			}
 			return true

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"os"
 	"runtime/debug"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
 func main() {
@@ -19,5 +21,26 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, rand: rand.Reader}))
+	os.Exit(run(os.Args[1:], &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Rand: rand.Reader}))
 }
+
+// run runs keyform's command line args in e and returns the exit status.
+func run(args []string, e *cli.Env) int {
+	app := &cli.App{Usage: globalUsage, Commands: commandTable(), Version: runVersion}
+	return app.Run(args, e)
+}
+
+const globalUsage = `keyform manages Nix binary-cache trust as a reviewed policy.
+
+Usage:
+  keyform [-C DIR] COMMAND [ARGS]
+
+Global flags, before or after the command:
+  -C, --chdir DIR  run as if keyform was started in DIR (the policy directory)
+  -h, --help       show help; "keyform COMMAND --help" shows a command's help
+  --version        print keyform's version
+
+Flags take one dash or two (--dry-run, -dry-run), as in Go programs.
+
+Commands:
+`

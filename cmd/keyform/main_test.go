@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/golden"
 	"github.com/keyform/keyform/internal/nixtest"
 )
@@ -22,13 +23,13 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"keyform": func() {
-			e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, rand: rand.Reader}
+			e := &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Rand: rand.Reader}
 			// A seeded reader makes generated keys, and so goldens,
 			// reproducible. It exists only in the test binary.
 			if seed := os.Getenv("KEYFORM_TEST_SEED"); seed != "" {
 				var s [32]byte
 				copy(s[:], seed)
-				e.rand = mrand.NewChaCha8(s)
+				e.Rand = mrand.NewChaCha8(s)
 			}
 			setTestHooks(e)
 			os.Exit(run(os.Args[1:], e))
@@ -190,20 +191,20 @@ func cmdOwner(ts *testscript.TestScript, neg bool, args []string) {
 // KEYFORM_TEST_RESTART=print (print restart commands instead of running
 // them) and KEYFORM_TEST_APPLY_PAUSE (a duration apply waits between
 // reading and writing the file).
-func setTestHooks(e *env) {
+func setTestHooks(e *cli.Env) {
 	if v := os.Getenv("KEYFORM_TEST_OS"); v != "" {
-		e.sys.goos = v
+		e.Sys.GOOS = v
 	}
 	if v := os.Getenv("KEYFORM_TEST_EUID"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			panic(err)
 		}
-		e.sys.geteuid = func() int { return n }
+		e.Sys.Geteuid = func() int { return n }
 	}
 	if os.Getenv("KEYFORM_TEST_RESTART") == "print" {
-		e.sys.runCommand = func(e *env, argv []string) error {
-			fmt.Fprintf(e.stderr, "test: ran %s\n", strings.Join(argv, " "))
+		e.Sys.RunCommand = func(e *cli.Env, argv []string) error {
+			fmt.Fprintf(e.Stderr, "test: ran %s\n", strings.Join(argv, " "))
 			return nil
 		}
 	}
@@ -212,6 +213,6 @@ func setTestHooks(e *env) {
 		if err != nil {
 			panic(err)
 		}
-		e.sys.applyPause = d
+		e.Sys.ApplyPause = d
 	}
 }

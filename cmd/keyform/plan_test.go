@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyform/keyform/internal/cli"
 )
 
 // gitRun runs git in dir with a fixed identity, failing the test on error.
@@ -32,7 +34,7 @@ func runIn(t *testing.T, dir string, args ...string) (int, string, string) {
 	}
 	defer os.Chdir(wd)
 	var stdout, stderr bytes.Buffer
-	e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+	e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 	code := run(append([]string{"-C", dir}, args...), e)
 	return code, stdout.String(), stderr.String()
 }
@@ -66,7 +68,7 @@ target "nixos" "farm" {
 		t.Fatal(err)
 	}
 	gitRun(t, repo, "init", "-q", "-b", "main")
-	if code, _, stderr := runIn(t, repo, "keygen"); code != exitOK {
+	if code, _, stderr := runIn(t, repo, "keygen"); code != cli.ExitOK {
 		t.Fatalf("keygen: %d %s", code, stderr)
 	}
 	gitRun(t, repo, "add", "-A")
@@ -77,10 +79,10 @@ target "nixos" "farm" {
 		args []string
 		want int
 	}{
-		{"no changes", []string{"plan"}, exitOK},
-		{"no changes, --exit-code", []string{"plan", "--exit-code"}, exitOK},
-		{"usage error", []string{"plan", "--format", "yaml"}, exitInvalid},
-		{"unknown base", []string{"plan", "--base", "nope"}, exitInvalid},
+		{"no changes", []string{"plan"}, cli.ExitOK},
+		{"no changes, --exit-code", []string{"plan", "--exit-code"}, cli.ExitOK},
+		{"usage error", []string{"plan", "--format", "yaml"}, cli.ExitInvalid},
+		{"unknown base", []string{"plan", "--base", "nope"}, cli.ExitInvalid},
 	}
 	for _, tt := range tests {
 		if code, _, stderr := runIn(t, repo, tt.args...); code != tt.want {
@@ -89,19 +91,19 @@ target "nixos" "farm" {
 	}
 
 	// Rotate, then every format: exit 0 without --exit-code, 1 with it.
-	if code, _, stderr := runIn(t, repo, "rotate", "acme_1"); code != exitOK {
+	if code, _, stderr := runIn(t, repo, "rotate", "acme_1"); code != cli.ExitOK {
 		t.Fatalf("rotate: %d %s", code, stderr)
 	}
 	var outputs []string
 	for _, format := range []string{"text", "markdown", "json"} {
 		code, stdout, stderr := runIn(t, repo, "plan", "--format", format)
-		if code != exitOK || !strings.Contains(stdout, "cache.acme.example-2") {
+		if code != cli.ExitOK || !strings.Contains(stdout, "cache.acme.example-2") {
 			t.Errorf("plan --format %s: exit %d\n%s%s", format, code, stdout, stderr)
 		}
 		outputs = append(outputs, stdout, stderr)
 		code, stdout, stderr = runIn(t, repo, "plan", "--format", format, "--exit-code")
-		if code != exitDiffers {
-			t.Errorf("plan --format %s --exit-code: exit %d, want %d\n%s", format, code, exitDiffers, stderr)
+		if code != cli.ExitDiffers {
+			t.Errorf("plan --format %s --exit-code: exit %d, want %d\n%s", format, code, cli.ExitDiffers, stderr)
 		}
 		outputs = append(outputs, stdout, stderr)
 	}
@@ -114,8 +116,8 @@ target "nixos" "farm" {
 	gitRun(t, repo, "commit", "-qm", "broken")
 	os.Remove(filepath.Join(repo, "broken.hcl"))
 	code, stdout, stderr := runIn(t, repo, "plan", "--exit-code")
-	if code != exitInvalid || !strings.Contains(stderr, "HEAD:./broken.hcl") {
-		t.Errorf("invalid base: exit %d, want %d\n%s", code, exitInvalid, stderr)
+	if code != cli.ExitInvalid || !strings.Contains(stderr, "HEAD:./broken.hcl") {
+		t.Errorf("invalid base: exit %d, want %d\n%s", code, cli.ExitInvalid, stderr)
 	}
 	outputs = append(outputs, stdout, stderr)
 

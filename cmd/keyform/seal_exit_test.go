@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/keys"
 )
 
@@ -67,22 +68,22 @@ publisher "alice" {
 		args []string
 		want int
 	}{
-		{"reseal check before sealing", []string{"reseal", "--check"}, exitDiffers},
-		{"seal", []string{"seal", "main_1"}, exitOK},
-		{"reseal check after sealing", []string{"reseal", "--check"}, exitOK},
-		{"keys check match", []string{"keys", "check", "main_1"}, exitOK},
-		{"keys check mismatch", []string{"keys", "check", "main_1", "--secret", otherKey}, exitDiffers},
-		{"keys check missing", []string{"keys", "check", "main_1", "--secret", filepath.Join(dir, "nope")}, exitInvalid},
-		{"unseal wrong identity", []string{"unseal", "main_1", "--identity", malloryID, "--out", filepath.Join(out, "m.key")}, exitInvalid},
-		{"unseal", []string{"unseal", "main_1", "--identity", aliceID, "--out", filepath.Join(out, "a.key")}, exitOK},
-		{"unseal existing", []string{"unseal", "main_1", "--identity", aliceID, "--out", filepath.Join(out, "a.key")}, exitInvalid},
-		{"seal wrong secret", []string{"seal", "main_1", "--force", "--secret", otherKey}, exitInvalid},
-		{"publisher setup unknown", []string{"publisher", "setup", "bob"}, exitInvalid},
+		{"reseal check before sealing", []string{"reseal", "--check"}, cli.ExitDiffers},
+		{"seal", []string{"seal", "main_1"}, cli.ExitOK},
+		{"reseal check after sealing", []string{"reseal", "--check"}, cli.ExitOK},
+		{"keys check match", []string{"keys", "check", "main_1"}, cli.ExitOK},
+		{"keys check mismatch", []string{"keys", "check", "main_1", "--secret", otherKey}, cli.ExitDiffers},
+		{"keys check missing", []string{"keys", "check", "main_1", "--secret", filepath.Join(dir, "nope")}, cli.ExitInvalid},
+		{"unseal wrong identity", []string{"unseal", "main_1", "--identity", malloryID, "--out", filepath.Join(out, "m.key")}, cli.ExitInvalid},
+		{"unseal", []string{"unseal", "main_1", "--identity", aliceID, "--out", filepath.Join(out, "a.key")}, cli.ExitOK},
+		{"unseal existing", []string{"unseal", "main_1", "--identity", aliceID, "--out", filepath.Join(out, "a.key")}, cli.ExitInvalid},
+		{"seal wrong secret", []string{"seal", "main_1", "--force", "--secret", otherKey}, cli.ExitInvalid},
+		{"publisher setup unknown", []string{"publisher", "setup", "bob"}, cli.ExitInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+			e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 			got := run(append([]string{"-C", policyDir}, tt.args...), e)
 			if err := os.Chdir(wd); err != nil {
 				t.Fatal(err)

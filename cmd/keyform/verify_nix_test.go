@@ -11,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyform/keyform/internal/cli"
 	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/nixconf"
+	"github.com/keyform/keyform/verify"
 )
 
 // These tests run "keyform verify" without --config against real Nix, once
@@ -28,13 +30,13 @@ const (
 
 // verifyJSON is the part of verify's JSON report these tests read.
 type verifyJSON struct {
-	Source       string          `json:"source"`
-	User         string          `json:"user"`
-	OK           bool            `json:"ok"`
-	Keys         []keyCheck      `json:"keys"`
-	Substituters []substCheck    `json:"substituters"`
-	Daemon       *daemonReport   `json:"daemon"`
-	UserConfig   *userConfReport `json:"user_config"`
+	Source       string                 `json:"source"`
+	User         string                 `json:"user"`
+	OK           bool                   `json:"ok"`
+	Keys         []verify.KeyCheck      `json:"keys"`
+	Substituters []verify.SubstCheck    `json:"substituters"`
+	Daemon       *verify.DaemonReport   `json:"daemon"`
+	UserConfig   *verify.UserConfReport `json:"user_config"`
 }
 
 // verifyEnv is a machine for one test: a base directory everyone can read
@@ -90,7 +92,7 @@ func (v *verifyEnv) userConf() string { return filepath.Join(v.home, ".config", 
 func (v *verifyEnv) verify(t *testing.T, n *nixtest.Nix, args ...string) (int, *verifyJSON, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	e := &env{stdin: new(bytes.Buffer), stdout: &stdout, stderr: &stderr, rand: rand.Reader}
+	e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &stdout, Stderr: &stderr, Rand: rand.Reader}
 	code := run(append([]string{"-C", v.policy, "verify", "nixconf.ci", "--json"}, args...), e)
 	var r verifyJSON
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
@@ -103,7 +105,7 @@ func (v *verifyEnv) verify(t *testing.T, n *nixtest.Nix, args ...string) (int, *
 func (v *verifyEnv) verifyText(t *testing.T) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdin: new(bytes.Buffer), stdout: &out, stderr: &errOut, rand: rand.Reader}
+	e := &cli.Env{Stdin: new(bytes.Buffer), Stdout: &out, Stderr: &errOut, Rand: rand.Reader}
 	code = run([]string{"-C", v.policy, "verify", "nixconf.ci"}, e)
 	return code, out.String(), errOut.String()
 }
@@ -124,13 +126,13 @@ func TestVerifyRealNix(t *testing.T) {
 	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
 		v := newVerifyEnv(t, n, "extra-substituters = "+acmeCache+"\nextra-trusted-public-keys = "+verifyKey1+"\n")
 		code, r, stderr := v.verify(t, n)
-		if code != exitOK || r.Source != wantSource(n) || !r.OK || r.UserConfig == nil || len(r.UserConfig.Replaced) != 0 {
+		if code != cli.ExitOK || r.Source != wantSource(n) || !r.OK || r.UserConfig == nil || len(r.UserConfig.Replaced) != 0 {
 			n.Fatalf(t, "system nix.conf only: exit %d, report %+v\n%s", code, r, stderr)
 		}
 
 		v.write(t, v.userConf(), "# as cachix use writes it\nsubstituters = https://cache.nixos.org/\n")
 		code, r, stderr = v.verify(t, n)
-		if code != exitDiffers || r.Source != wantSource(n) || r.Substituters[0].Status != "missing" {
+		if code != cli.ExitDiffers || r.Source != wantSource(n) || r.Substituters[0].Status != "missing" {
 			n.Fatalf(t, "plain user line: exit %d, report %+v\n%s", code, r, stderr)
 		}
 		rep := r.UserConfig.Replaced
@@ -139,7 +141,7 @@ func TestVerifyRealNix(t *testing.T) {
 			n.Errorf(t, "replaced %+v", rep)
 		}
 		code, stdout, stderr := v.verifyText(t)
-		if code != exitDiffers || !strings.Contains(stdout, "\n  warning  "+v.userConf()+":2: plain substituters replaces what the system's nix.conf sets, dropping "+acmeCache) ||
+		if code != cli.ExitDiffers || !strings.Contains(stdout, "\n  warning  "+v.userConf()+":2: plain substituters replaces what the system's nix.conf sets, dropping "+acmeCache) ||
 			!strings.Contains(stderr, "hint: make the plain lines of the warnings above extra- lines") {
 			n.Errorf(t, "text: exit %d\n%s%s", code, stdout, stderr)
 		}
@@ -190,9 +192,9 @@ func TestVerifyDaemonRealNix(t *testing.T) {
 					n.Errorf(t, "ignored substituters %+v", d.IgnoredSubstituters)
 				}
 				// What nix config show says is fine; the daemon decides.
-				wantCode := exitOK
+				wantCode := cli.ExitOK
 				if c.ignoredKey || c.ignoredSubst {
-					wantCode = exitDiffers
+					wantCode = cli.ExitDiffers
 				}
 				if code != wantCode || r.Keys[0].Status != "ok" || r.Substituters[0].Status != "ok" {
 					n.Errorf(t, "exit %d (want %d), report %+v\n%s", code, wantCode, r, stderr)
@@ -228,7 +230,7 @@ func TestVerifyUserRealNix(t *testing.T) {
 		t.Setenv("NIX_DAEMON_SOCKET_PATH", socket)
 
 		code, r, stderr := v.verify(t, n, "--user", name)
-		if code != exitDiffers || r.User != name || r.Source != wantSource(n)+" as "+name {
+		if code != cli.ExitDiffers || r.User != name || r.Source != wantSource(n)+" as "+name {
 			n.Fatalf(t, "exit %d, report %+v\n%s", code, r, stderr)
 		}
 		if d := r.Daemon; d == nil || d.Trust != "untrusted" || len(d.IgnoredKeys) != 1 || d.IgnoredKeys[0].Label != "acme_1" {

@@ -7,20 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyform/keyform/policy"
+	"github.com/keyform/keyform/internal/cli"
 )
-
-// TestVerifyWithoutNix: with no nix on PATH, verify fails (exit 2) and
-// points at --config. (A script cannot empty PATH: keyform itself runs
-// from it.)
-func TestVerifyWithoutNix(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	_, err := verifyHere((&env{}).withDefaults(), &policy.Target{Kind: policy.NixConf, Label: "ci"}, "")
-	he, ok := err.(hintError)
-	if !ok || !strings.Contains(he.Error(), "nix is not on PATH") || !strings.Contains(he.hint, "--config FILE") {
-		t.Fatalf("err = %#v", err)
-	}
-}
 
 const verifyPolicy = `catalog "acme" {
   substituter = "https://cache.acme.example"
@@ -42,13 +30,13 @@ target "nixconf" "ci" {
 `
 
 // runVerifyIn runs keyform with dir as the policy directory, holding policy.
-func runVerifyIn(t *testing.T, dir, policy string, e *env, args ...string) (code int, stdout, stderr string) {
+func runVerifyIn(t *testing.T, dir, policy string, e *cli.Env, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "keyform.hcl"), []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	e.stdin, e.stdout, e.stderr = new(bytes.Buffer), &out, &errOut
+	e.Stdin, e.Stdout, e.Stderr = new(bytes.Buffer), &out, &errOut
 	code = run(append([]string{"-C", dir}, args...), e)
 	return code, out.String(), errOut.String()
 }
@@ -64,10 +52,10 @@ func TestVerifyFleetExitCodes(t *testing.T) {
 		hosts map[string]string
 		want  int
 	}{
-		{"all ok", map[string]string{"a.txt": good, "b.txt": good}, exitOK},
-		{"one lags", map[string]string{"a.txt": good, "b.txt": retired}, exitDiffers},
-		{"one unreadable", map[string]string{"a.txt": retired, "b.json": "{"}, exitInvalid},
-		{"none", map[string]string{"notes": ""}, exitInvalid},
+		{"all ok", map[string]string{"a.txt": good, "b.txt": good}, cli.ExitOK},
+		{"one lags", map[string]string{"a.txt": good, "b.txt": retired}, cli.ExitDiffers},
+		{"one unreadable", map[string]string{"a.txt": retired, "b.json": "{"}, cli.ExitInvalid},
+		{"none", map[string]string{"notes": ""}, cli.ExitInvalid},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -81,7 +69,7 @@ func TestVerifyFleetExitCodes(t *testing.T) {
 				}
 			}
 			for _, args := range [][]string{{"verify", "nixconf.ci", "--config-dir", "hosts"}, {"verify", "nixconf.ci", "--config-dir", "hosts", "--json"}} {
-				if code, stdout, stderr := runVerifyIn(t, dir, verifyPolicy, &env{}, args...); code != c.want {
+				if code, stdout, stderr := runVerifyIn(t, dir, verifyPolicy, &cli.Env{}, args...); code != c.want {
 					t.Errorf("%v: exit %d, want %d\n%s%s", args, code, c.want, stdout, stderr)
 				}
 			}
@@ -92,14 +80,14 @@ func TestVerifyFleetExitCodes(t *testing.T) {
 // TestVerifyUserNeedsRoot: --user is refused (exit 2) unless keyform runs
 // as root, before anything runs.
 func TestVerifyUserNeedsRoot(t *testing.T) {
-	e := &env{sys: system{geteuid: func() int { return 1000 }}}
+	e := &cli.Env{Sys: cli.System{Geteuid: func() int { return 1000 }}}
 	code, _, stderr := runVerifyIn(t, t.TempDir(), verifyPolicy, e, "verify", "nixconf.ci", "--user", "ann")
-	if code != exitInvalid || !strings.Contains(stderr, "keyform: verify --user ann needs root: only root can run nix as another user\nhint: run it with sudo") {
+	if code != cli.ExitInvalid || !strings.Contains(stderr, "keyform: verify --user ann needs root: only root can run nix as another user\nhint: run it with sudo") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
-	e = &env{sys: system{geteuid: func() int { return 0 }}}
+	e = &cli.Env{Sys: cli.System{Geteuid: func() int { return 0 }}}
 	code, _, stderr = runVerifyIn(t, t.TempDir(), verifyPolicy, e, "verify", "nixconf.ci", "--user", "no-such-user-keyform")
-	if code != exitInvalid || !strings.Contains(stderr, `keyform: verify --user: no user "no-such-user-keyform" on this machine`) {
+	if code != cli.ExitInvalid || !strings.Contains(stderr, `keyform: verify --user: no user "no-such-user-keyform" on this machine`) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

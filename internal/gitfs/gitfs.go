@@ -133,6 +133,22 @@ func FindWorkTree(dir string) string {
 	}
 }
 
+// InWorkTree names dir (absolute, symlinks resolved) relative to the root
+// of the git work tree holding it, slash-separated: "." at the root or
+// outside git. Never absolute, so what names it (generated file headers)
+// does not depend on where the repository is checked out.
+func InWorkTree(dir string) string {
+	root := FindWorkTree(dir)
+	if root == "" {
+		return "."
+	}
+	rel, err := filepath.Rel(root, dir)
+	if err != nil {
+		return "."
+	}
+	return filepath.ToSlash(rel)
+}
+
 func git(dir string, args ...string) ([]byte, error) {
 	// Paths are data, never pathspec magic.
 	cmd := exec.Command("git", append([]string{"--literal-pathspecs"}, args...)...)

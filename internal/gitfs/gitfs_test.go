@@ -131,3 +131,19 @@ func TestFindWorkTree(t *testing.T) {
 		}
 	}
 }
+
+// TestInWorkTree: relative to the work tree's root, "." at the root or
+// outside any work tree; git itself is not needed.
+func TestInWorkTree(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "repo", ".git", "HEAD"), "ref: refs/heads/main\n")
+	for dir, want := range map[string]string{
+		filepath.Join(root, "repo"):                  ".",
+		filepath.Join(root, "repo", "nix", "policy"): "nix/policy",
+		filepath.Join(root, "elsewhere"):             ".",
+	} {
+		if got := InWorkTree(dir); got != want {
+			t.Errorf("InWorkTree(%s) = %q, want %q", dir, got, want)
+		}
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
@@ -156,5 +158,96 @@ func TestDrift(t *testing.T) {
 	}
 	if drift, err := Drift(root, "out", files); err != nil || len(drift) != 0 {
 		t.Errorf("after rendering, Drift = %v, %v", drift, err)
+	}
+}
+
+// TestTreeUpdate: a tree writes its files and reports each, reports stale
+// files or prunes them, writes nothing when a file keyform did not
+// generate is in the way, and then has no drift.
+func TestTreeUpdate(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "out/old.nix", gen("old\n"))
+	write(t, root, "out/gone.nix", gen("gone\n"))
+	tree := &Tree{Root: root, OutDir: "out", Files: []render.File{
+		{Target: "nixos.a", Path: "out/a.nix", Content: gen("a\n")},
+		{Target: "nixos.old", Path: "out/old.nix", Content: gen("new\n")},
+	}}
+	var out strings.Builder
+	u, err := tree.NewUpdate(tree.Files[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Apply(&out, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "created out/a.nix\nstale out/gone.nix (no target renders it; --prune removes it)\n"; out.String() != want {
+		t.Errorf("selected update printed %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	if u, err = tree.NewUpdate(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Apply(&out, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := "unchanged out/a.nix\nupdated out/old.nix\nremoved out/gone.nix\n"; out.String() != want {
+		t.Errorf("full update printed %q, want %q", out.String(), want)
+	}
+	if drift, err := tree.Drift(); err != nil || len(drift) != 0 {
+		t.Errorf("after the update, Drift = %v, %v", drift, err)
+	}
+
+	write(t, root, "out/old.nix", []byte("{ my own module }\n"))
+	tree.Files[0].Content = gen("a2\n")
+	out.Reset()
+	if u, err = tree.NewUpdate(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Apply(&out, false); err == nil || hint.Of(err) == "" || out.Len() > 0 {
+		t.Fatalf("Apply over a foreign file = %v, printed %q; want a refusal before anything", err, out.String())
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "out/a.nix")); string(data) != string(gen("a\n")) {
+		t.Errorf("a.nix was written although the update was refused: %q", data)
+	}
+}
+
+// TestOutOfDateAndDiffs: check's error names the count and the fix, with
+// --prune only when a file is stale; each entry's diff says what is wrong.
+func TestOutOfDateAndDiffs(t *testing.T) {
+	if err := OutOfDate("out", nil); err != nil {
+		t.Errorf("no drift: %v", err)
+	}
+	updated := Entry{File: render.File{Path: "out/a.nix", Content: gen("new\n")}, Status: Updated, Old: gen("old\n")}
+	created := Entry{File: render.File{Path: "out/b.nix", Content: gen("b\n")}, Status: Created}
+	stale := Entry{File: render.File{Path: "out/c.nix"}, Status: StaleFile, Old: gen("c\n")}
+	err := OutOfDate("out", []Entry{updated})
+	if err == nil || err.Error() != "1 generated file is out of date under out" || hint.Of(err) != `run "keyform render"` {
+		t.Errorf("OutOfDate(updated) = %v (hint %q)", err, hint.Of(err))
+	}
+	err = OutOfDate("out", []Entry{updated, stale})
+	if err == nil || err.Error() != "2 generated files are out of date under out" || hint.Of(err) != `run "keyform render --prune"` {
+		t.Errorf("OutOfDate(updated, stale) = %v (hint %q)", err, hint.Of(err))
+	}
+	var b strings.Builder
+	if err := WriteDiffs(&b, []Entry{updated, created, stale}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--- out/a.nix (on disk)\n+++ out/a.nix (rendered)\n", "--- out/b.nix (missing)\n+++ out/b.nix (rendered)\n",
+		"--- out/c.nix (stale)\n+++ out/c.nix (no target renders it)\n", "-old\n+new\n", "+b\n", "-c\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("diffs lack %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestRenderOutDir: -o wins over the policy's output_dir, and messages get
+// it slash-separated.
+func TestRenderOutDir(t *testing.T) {
+	p := &policy.Policy{Settings: policy.Settings{OutputDir: "generated"}}
+	for outDir, want := range map[string]string{"": "generated", filepath.Join("a", "b"): "a/b"} {
+		tree, err := Render("root", p, ".", outDir)
+		if err != nil || tree.OutDir != want || tree.Root != "root" || len(tree.Files) != 0 {
+			t.Errorf("Render(-o %q) = %+v, %v; want OutDir %q", outDir, tree, err, want)
+		}
 	}
 }

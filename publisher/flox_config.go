@@ -1,4 +1,4 @@
-package flox
+package publisher
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"github.com/keyform/keyform/internal/safefile"
 )
 
-// This file is the one part of the package that reads a file: the user's
-// flox.toml, so that "keyform publisher setup" run again only checks the
-// setting instead of running "flox config --set" each time.
+// This file reads the user's flox.toml, so that "keyform publisher setup"
+// run again only checks the setting instead of running "flox config --set"
+// each time.
 
 // maxConfigSize caps the flox.toml read: a user's Flox settings are a few
 // lines.

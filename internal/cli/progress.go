@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"golang.org/x/term"
 )
 
-// progress is one status line rewritten in place on a terminal, for
+// Progress is one status line rewritten in place on a terminal, for
 // commands that can run long (audit). It stays silent for its first
 // delay, so short runs print nothing, and is nil (printing nothing at
-// all) unless newProgress decided that a person is watching. Safe for
+// all) unless NewProgress decided that a person is watching. Safe for
 // concurrent use: audits report from several goroutines.
-type progress struct {
+type Progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	now   func() time.Time
@@ -27,23 +27,24 @@ type progress struct {
 // progressDelay is how long a run must have taken before progress shows.
 const progressDelay = 2 * time.Second
 
-// newProgress returns a progress line on e's standard error when it is a
-// terminal (e.tty), the output is for people (not --format json), and the
+// NewProgress returns a progress line on e's standard error when it is a
+// terminal (e.TTY), the output is for people (not --format json), and the
 // run is not in CI or a dumb terminal; nil otherwise.
-func newProgress(e *env, forPeople bool) *progress {
-	if !forPeople || e.tty == nil || os.Getenv("CI") != "" || os.Getenv("TERM") == "dumb" {
+func NewProgress(e *Env, forPeople bool) *Progress {
+	if !forPeople || e.TTY == nil || os.Getenv("CI") != "" || os.Getenv("TERM") == "dumb" {
 		return nil
 	}
-	return &progress{w: e.tty, now: time.Now, start: time.Now(), delay: progressDelay}
+	return &Progress{w: e.TTY, now: time.Now, start: time.Now(), delay: progressDelay}
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// update rewrites the line: "keyform: " and the formatted text.
-func (p *progress) update(format string, args ...any) {
+// Update rewrites the line: "keyform: " and the formatted text.
+func (p *Progress) Update(format string, args ...any) {
 	if p == nil {
 		return
 	}
@@ -57,8 +58,8 @@ func (p *progress) update(format string, args ...any) {
 	p.shown = true
 }
 
-// done clears the line, so that what follows starts on a clean line.
-func (p *progress) done() {
+// Done clears the line, so that what follows starts on a clean line.
+func (p *Progress) Done() {
 	if p == nil {
 		return
 	}
