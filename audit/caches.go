@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -19,14 +20,6 @@ import (
 // need, credentials (from the netrc file, never printed: store URLs are
 // shown through binarycache.Redact), and running the audits with a
 // progress line. docs/audit.md is the contract.
-
-// Reporter receives what the audits say along the way, on standard error
-// (the keyform command's reporter implements it).
-type Reporter interface {
-	Printf(format string, args ...any)
-	Warnf(format string, args ...any)
-	Notef(format string, args ...any)
-}
 
 // Progress is a status line that audits update as they go and clear
 // after each store (the keyform command's progress line implements it).
@@ -65,7 +58,7 @@ var (
 // SelectCatalogs returns the catalogs named, or when none is, every
 // catalog (when store names the cache to read) or every catalog that has
 // a substituter, noting the others: they name no cache to audit.
-func SelectCatalogs(rep Reporter, p *policy.Policy, names []string, store string) ([]string, error) {
+func SelectCatalogs(rep report.Reporter, p *policy.Policy, names []string, store string) ([]string, error) {
 	var all, withCache []string
 	for _, c := range p.Catalogs {
 		all = append(all, c.Label)
@@ -137,7 +130,7 @@ func CheckRecordable(jobs []Job) error {
 // cache without a paths list (ErrNotListed), and standard input for
 // several of them (ErrPathsStdin). It warns that file:// caches ignore the
 // list.
-func CheckPaths(rep Reporter, jobs []Job, paths string) error {
+func CheckPaths(rep report.Reporter, jobs []Job, paths string) error {
 	listed := 0
 	for _, j := range jobs {
 		switch {

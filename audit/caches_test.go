@@ -9,15 +9,9 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
-
-// said records what the audits say, as the CLI would print it.
-type said []string
-
-func (s *said) Printf(f string, a ...any) { *s = append(*s, fmt.Sprintf(f, a...)) }
-func (s *said) Warnf(f string, a ...any)  { *s = append(*s, "warning: "+fmt.Sprintf(f, a...)) }
-func (s *said) Notef(f string, a ...any)  { *s = append(*s, "note: "+fmt.Sprintf(f, a...)) }
 
 // progressLine records the updates and clears of a progress line.
 type progressLine struct{ updates, dones int }
@@ -46,13 +40,13 @@ func TestSelectCatalogs(t *testing.T) {
 		{[]string{"web", "acme", "web"}, "", "[web acme]", "[]"},
 		{[]string{"bare"}, "", "[bare]", "[]"},
 	} {
-		var s said
+		var s report.Log
 		got, err := SelectCatalogs(&s, p, c.names, c.store)
 		if err != nil || fmt.Sprint(got) != c.want || fmt.Sprint([]string(s)) != c.said {
 			t.Errorf("%v %q: %v %v, said %q", c.names, c.store, got, err, s)
 		}
 	}
-	_, err := SelectCatalogs(new(said), p, []string{"nope"}, "")
+	_, err := SelectCatalogs(new(report.Log), p, []string{"nope"}, "")
 	if err == nil || err.Error() != `no catalog named "nope"` || hint.Of(err) != "catalogs: acme, bare, web" {
 		t.Errorf("unknown catalog: %v (%s)", err, hint.Of(err))
 	}
@@ -82,18 +76,18 @@ func TestCheckPaths(t *testing.T) {
 	file := Job{"acme", "file:///srv/acme"}
 	web := Job{"web", "https://user:secret@a.example"}
 	web2 := Job{"web", "https://b.example"}
-	var s said
+	var s report.Log
 	if err := CheckPaths(&s, []Job{file, web}, "paths.txt"); err != nil || fmt.Sprint([]string(s)) != "[warning: --paths is ignored for file:///srv/acme: file:// caches are listed]" {
 		t.Errorf("file and web with a list: %v, said %q", err, s)
 	}
-	err := CheckPaths(new(said), []Job{file, web}, "")
+	err := CheckPaths(new(report.Log), []Job{file, web}, "")
 	if !errors.Is(err, ErrNotListed) || err.Error() != "https://a.example cannot be listed: pass --paths FILE with the store paths to look up" || !strings.HasPrefix(hint.Of(err), "nix path-info") {
 		t.Errorf("web without a list: %v", err)
 	}
-	if err := CheckPaths(new(said), []Job{web, web2}, "-"); err != ErrPathsStdin {
+	if err := CheckPaths(new(report.Log), []Job{web, web2}, "-"); err != ErrPathsStdin {
 		t.Errorf("standard input for two stores: %v", err)
 	}
-	if err := CheckPaths(new(said), []Job{file, web}, "-"); err != nil {
+	if err := CheckPaths(new(report.Log), []Job{file, web}, "-"); err != nil {
 		t.Errorf("standard input for one store: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/internal/safefile"
 	"github.com/keyform/keyform/policy"
 )
@@ -38,7 +39,7 @@ type RetireGate struct {
 // shows paths that only k signs (a *StrandError), or when there is none to
 // be had, unless Force. It returns the summaries the retire relies on
 // (none when the audit was skipped or forced past).
-func (g RetireGate) BeforeRetire(rep Reporter, p *policy.Policy, k *policy.Key) ([]*Summary, error) {
+func (g RetireGate) BeforeRetire(rep report.Reporter, p *policy.Policy, k *policy.Key) ([]*Summary, error) {
 	switch {
 	case g.Skip:
 		rep.Notef("not auditing the caches of catalog %s (--skip-audit): nothing checks that paths signed only by %s stay trusted", k.Catalog, k.Label)
@@ -82,7 +83,7 @@ func sumsNote(sums []*Summary, k *policy.Key) string {
 // evidence is the audit of k's catalog: the File, else the recorded
 // audit when it lists k as active, else a fresh audit of the catalog's
 // stores. recorded says the evidence is a file.
-func (g RetireGate) evidence(rep Reporter, p *policy.Policy, k *policy.Key) (sums []*Summary, recorded bool, err error) {
+func (g RetireGate) evidence(rep report.Reporter, p *policy.Policy, k *policy.Key) (sums []*Summary, recorded bool, err error) {
 	if g.File != "" {
 		s, err := g.readFile(k.Catalog)
 		if err != nil {
@@ -115,7 +116,7 @@ func (g RetireGate) evidence(rep Reporter, p *policy.Policy, k *policy.Key) (sum
 // retiring k strands, and no store was named (a store or a paths list ask
 // for a fresh audit); nil otherwise, saying why a recorded one is not
 // used.
-func (g RetireGate) usableRecord(rep Reporter, p *policy.Policy, k *policy.Key) (*Summary, error) {
+func (g RetireGate) usableRecord(rep report.Reporter, p *policy.Policy, k *policy.Key) (*Summary, error) {
 	if g.Store != "" || g.Access.Paths != "" {
 		return nil, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -19,7 +20,7 @@ func gatePolicy(keys []*policy.Key, stores ...string) *policy.Policy {
 
 func TestBeforeRetireWithoutAudit(t *testing.T) {
 	k := &policy.Key{Label: "acme_2025", Catalog: "acme"}
-	var s said
+	var s report.Log
 	sums, err := RetireGate{Skip: true}.BeforeRetire(&s, gatePolicy([]*policy.Key{k}), k)
 	if sums != nil || err != nil || len(s) != 1 || !strings.HasPrefix(s[0], "note: not auditing the caches of catalog acme (--skip-audit)") {
 		t.Errorf("--skip-audit: %v %v, said %q", sums, err, s)
@@ -41,7 +42,7 @@ func TestBeforeRetireFreshAudit(t *testing.T) {
 	gen(t, clean, 1, 10, old, succ)
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-	var s said
+	var s report.Log
 	prog := &progressLine{}
 	g := RetireGate{PolicyDir: t.TempDir(), Now: now, Progress: prog}
 	sums, err := g.BeforeRetire(&s, gatePolicy(keys, "file://"+clean), keys[0])
@@ -55,7 +56,7 @@ func TestBeforeRetireFreshAudit(t *testing.T) {
 	stranding := t.TempDir()
 	gen(t, stranding, 2, 5, old)
 	p := gatePolicy(keys, "file://"+stranding)
-	_, err = g.BeforeRetire(new(said), p, keys[0])
+	_, err = g.BeforeRetire(new(report.Log), p, keys[0])
 	var se *StrandError
 	if !errors.As(err, &se) || se.Strands != 5 || se.Successor != keys[1] || se.Recorded {
 		t.Fatalf("stranding: %v", err)
@@ -72,15 +73,15 @@ func TestBeforeRetireFreshAudit(t *testing.T) {
 func TestBeforeRetireCannotAudit(t *testing.T) {
 	k := &policy.Key{Label: "acme_2025", Name: "acme-1", Catalog: "acme", PublicKey: "acme-1:x", State: policy.Active}
 	p := gatePolicy([]*policy.Key{k}, "http://127.0.0.1:1/a", "http://127.0.0.1:1/b")
-	_, err := RetireGate{}.BeforeRetire(new(said), p, k)
+	_, err := RetireGate{}.BeforeRetire(new(report.Log), p, k)
 	if !errors.Is(err, ErrNotListed) || !strings.HasPrefix(hint.Of(err), "pass --paths FILE to audit it, --force") {
 		t.Errorf("HTTP without a list: %v (%s)", err, hint.Of(err))
 	}
-	_, err = RetireGate{Access: Access{Paths: "-"}}.BeforeRetire(new(said), p, k)
+	_, err = RetireGate{Access: Access{Paths: "-"}}.BeforeRetire(new(report.Log), p, k)
 	if err != ErrPathsStdin {
 		t.Errorf("standard input for two stores: %v", err)
 	}
-	_, err = RetireGate{Store: filepath.Join(t.TempDir(), "nope")}.BeforeRetire(new(said), p, k)
+	_, err = RetireGate{Store: filepath.Join(t.TempDir(), "nope")}.BeforeRetire(new(report.Log), p, k)
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot audit catalog acme: ") || !strings.HasPrefix(hint.Of(err), "pass --force to retire without an audit") {
 		t.Errorf("unreadable store: %v (%s)", err, hint.Of(err))
 	}
@@ -94,7 +95,7 @@ func TestBeforeRetireRecorded(t *testing.T) {
 	dir := t.TempDir()
 	recordFor(t, c, dir, keys)
 	p := gatePolicy(keys, "file://"+c.dir)
-	var s said
+	var s report.Log
 	_, err := RetireGate{PolicyDir: dir}.BeforeRetire(&s, p, keys[0])
 	var se *StrandError
 	if !errors.As(err, &se) || !se.Recorded || len(s) != 1 || s[0] != "using the audit of 2026-12-01 (audit/acme.json)" {
@@ -107,7 +108,7 @@ func TestBeforeRetireRecorded(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "other.json")
 	os.WriteFile(file, []byte(strings.Replace(string(data), `"catalog": "acme"`, `"catalog": "web"`, 1)), 0o644)
-	_, err = RetireGate{File: "other.json", FilePath: file}.BeforeRetire(new(said), p, keys[0])
+	_, err = RetireGate{File: "other.json", FilePath: file}.BeforeRetire(new(report.Log), p, keys[0])
 	if err == nil || !strings.HasPrefix(err.Error(), "--audit other.json holds the audit of catalog web, not acme") {
 		t.Errorf("--audit of another catalog: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -48,7 +49,7 @@ var ErrStoreOneCatalog = errors.New("--store needs exactly one CATALOG")
 // is read (SelectCatalogs, Jobs, CheckRecordable, CheckPaths). involve is
 // given each selected catalog's keys first, so that the command can warn
 // about the expired ones even when the request is then refused.
-func (r Request) Jobs(rep Reporter, p *policy.Policy, involve func(ks ...*policy.Key)) ([]Job, error) {
+func (r Request) Jobs(rep report.Reporter, p *policy.Policy, involve func(ks ...*policy.Key)) ([]Job, error) {
 	catalogs, err := SelectCatalogs(rep, p, r.Catalogs, r.Store)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (r Request) Jobs(rep Reporter, p *policy.Policy, involve func(ks ...*policy
 
 // RecordAll writes the summary of each report, made at, to policyDir
 // (WriteRecord), saying which file it wrote.
-func RecordAll(rep Reporter, policyDir string, reports []*Report, at time.Time) error {
+func RecordAll(rep report.Reporter, policyDir string, reports []*Report, at time.Time) error {
 	for _, r := range reports {
 		if err := WriteRecord(policyDir, r.Summary(at)); err != nil {
 			return fmt.Errorf("recording the audit of catalog %s: %w", r.Catalog, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -33,7 +34,7 @@ func TestRequestJobs(t *testing.T) {
 		{"HTTP without paths", Request{Catalogs: []string{"web"}}, []string{"w1"}, nil, ErrNotListed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var s said
+			var s report.Log
 			var involved []string
 			jobs, err := c.r.Jobs(&s, p, func(ks ...*policy.Key) {
 				for _, k := range ks {
@@ -63,7 +64,7 @@ func TestRecordAllAndVerdict(t *testing.T) {
 	dir := t.TempDir()
 	ok := &Report{Catalog: "acme", Store: "file:///srv/acme", Paths: 2, Covered: 2}
 	unsigned := &Report{Catalog: "web", Store: "https://a.example", Paths: 2, Covered: 1, Unsigned: 1}
-	var s said
+	var s report.Log
 	if err := RecordAll(&s, dir, []*Report{ok, unsigned}, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
@@ -17,15 +18,6 @@ import (
 // This file is "keyform apply" from the target to the written file: the
 // checks on the target, then Host.Apply, which opens, plans, checks with
 // Nix, locks, writes and restarts, saying what it does as it goes.
-
-// Reporter receives what apply says on standard error as it goes (the
-// keyform command's reporter implements it).
-type Reporter interface {
-	Printf(format string, args ...any)
-	Warnf(format string, args ...any)
-	Notef(format string, args ...any)
-	Hintf(format string, args ...any)
-}
 
 var (
 	// ErrRefused is returned when the patch would not give the target its
@@ -70,7 +62,7 @@ type ApplyOptions struct {
 // right is fine on a read-only system. Errors: ErrRefused, ErrWouldChange,
 // an *AccessError for a file it cannot read, lock or replace, others
 // with a hint.
-func (h Host) Apply(w io.Writer, rep Reporter, want Want, path string, o ApplyOptions) error {
+func (h Host) Apply(w io.Writer, rep report.Reporter, want Want, path string, o ApplyOptions) error {
 	real, err := h.CheckConfFile(path)
 	if err != nil {
 		return err
@@ -131,7 +123,7 @@ func (h Host) Apply(w io.Writer, rep Reporter, want Want, path string, o ApplyOp
 // nix check the result (check is nil when skipped). A refused plan is
 // ErrRefused, its conflicts told to rep; a failed check is an error. In a
 // dry run it also returns the diff of a change, made while nix runs.
-func (h Host) planChecked(rep Reporter, c *ConfFile, want Want, o ApplyOptions) (*ApplyPlan, *NixCheck, []byte, error) {
+func (h Host) planChecked(rep report.Reporter, c *ConfFile, want Want, o ApplyOptions) (*ApplyPlan, *NixCheck, []byte, error) {
 	plan, err := patchPlan(c, want, ReadFile)
 	if err != nil {
 		return nil, nil, nil, err
@@ -176,7 +168,7 @@ func (h Host) planChecked(rep Reporter, c *ConfFile, want Want, o ApplyOptions) 
 // reportPlan tells the notes and warnings of a plan apply writes anyway,
 // and what the Nix check found: always when no nix could check, in a dry
 // run also when it did.
-func reportPlan(rep Reporter, plan *ApplyPlan, check *NixCheck, dryRun bool) {
+func reportPlan(rep report.Reporter, plan *ApplyPlan, check *NixCheck, dryRun bool) {
 	for _, n := range plan.Change.Notes {
 		rep.Notef("%s", n)
 	}

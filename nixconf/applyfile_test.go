@@ -10,16 +10,9 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
-
-// told records what Apply tells the reporter, as the CLI prints it.
-type told []string
-
-func (r *told) Printf(f string, a ...any) { *r = append(*r, fmt.Sprintf(f, a...)) }
-func (r *told) Warnf(f string, a ...any)  { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
-func (r *told) Notef(f string, a ...any)  { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
-func (r *told) Hintf(f string, a ...any)  { *r = append(*r, "hint: "+fmt.Sprintf(f, a...)) }
 
 const (
 	applyKey1 = "cache.acme.example-1:2Txc14/UyKZHnKC5xh7+6iUKbTSXt1zo0Hi1xaeA2Xc="
@@ -61,7 +54,7 @@ func TestHostApply(t *testing.T) {
 	o := ApplyOptions{NoNixCheck: true}
 
 	var out bytes.Buffer
-	var rep told
+	var rep report.Log
 	err := h.Apply(&out, &rep, want, path, ApplyOptions{NoNixCheck: true, DryRun: true})
 	if err != ErrWouldChange || !strings.Contains(out.String(), "\n--- "+path+"\n+++ "+path+" (keyform apply)\n") {
 		t.Fatalf("dry run: %v\n%s", err, &out)
@@ -114,7 +107,7 @@ func TestHostApplyRefusesAndFollows(t *testing.T) {
 	link := filepath.Join(dir, "nix.conf")
 	symlink(t, real, link)
 	want, _ := ApplyWant(applyTarget())
-	var rep told
+	var rep report.Log
 	err := Host{StoreDir: "/nix/store"}.Apply(new(bytes.Buffer), &rep, want, link, ApplyOptions{NoNixCheck: true})
 	if err != ErrRefused || len(rep) < 3 || rep[0] != link+" is a symlink to "+real+"; editing "+real || rep[len(rep)-1] != link+" not changed: it would not give nixconf.ci the trust the policy says" {
 		t.Errorf("clash: %v, told %q", err, rep)

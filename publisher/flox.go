@@ -7,6 +7,7 @@ import (
 	"os/exec"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/render/flox"
 )
@@ -36,7 +37,7 @@ func ExecFlox(dir string, stdout, stderr io.Writer) Flox {
 
 // Configure makes pub's default key Flox's signing key and writes to w
 // how to sign with its other keys, each by the path pub keeps it at.
-func (m Flox) Configure(w io.Writer, rep Reporter, p *policy.Policy, pub *policy.Publisher) error {
+func (m Flox) Configure(w io.Writer, rep report.Reporter, p *policy.Policy, pub *policy.Publisher) error {
 	k := p.Key(pub.DefaultKey)
 	if err := m.setKey(w, rep, pub, k, pub.KeyPath(k)); err != nil {
 		return err
@@ -56,7 +57,7 @@ func (m Flox) Configure(w io.Writer, rep Reporter, p *policy.Policy, pub *policy
 // setKey runs "flox config --set" for path, unless the flox.toml it writes
 // already names path, or flox is not installed (then it writes the
 // command).
-func (m Flox) setKey(w io.Writer, rep Reporter, pub *policy.Publisher, k *policy.Key, path string) error {
+func (m Flox) setKey(w io.Writer, rep report.Reporter, pub *policy.Publisher, k *policy.Key, path string) error {
 	cfg := UserConfigFile(m.Getenv)
 	have, err := ConfiguredKey(cfg)
 	if err != nil {

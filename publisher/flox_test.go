@@ -10,14 +10,9 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
-
-type told []string
-
-func (r *told) Warnf(f string, a ...any)  { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
-func (r *told) Notef(f string, a ...any)  { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
-func (r *told) Printf(f string, a ...any) { *r = append(*r, fmt.Sprintf(f, a...)) }
 
 // Configure sets Flox's signing key once, with the flox on PATH, prints
 // the command when there is none, and how to sign with the other keys.
@@ -32,7 +27,7 @@ func TestConfigure(t *testing.T) {
 
 	t.Setenv("PATH", bin)
 	var out bytes.Buffer
-	var rep told
+	var rep report.Log
 	if err := m.Configure(&out, &rep, p, pub); err != nil {
 		t.Fatal(err)
 	}

@@ -13,17 +13,11 @@ import (
 	"path/filepath"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
 )
-
-// Reporter receives warnings and notes, on standard error (the keyform
-// command's reporter implements it).
-type Reporter interface {
-	Warnf(format string, args ...any)
-	Notef(format string, args ...any)
-}
 
 // Setup is how to set up a publisher's machine.
 type Setup struct {
@@ -46,7 +40,7 @@ type Setup struct {
 // publisher, configures Flox. Every key is unsealed and checked before
 // anything is written, so a failure leaves nothing behind. What it did goes
 // to w, warnings and notes to rep.
-func (s Setup) Run(w io.Writer, rep Reporter, p *policy.Policy, pub *policy.Publisher) error {
+func (s Setup) Run(w io.Writer, rep report.Reporter, p *policy.Policy, pub *policy.Publisher) error {
 	if s.OutDir != "" {
 		pub = pub.WithKeyDir(filepath.Clean(s.OutDir))
 	}

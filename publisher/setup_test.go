@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/seal"
@@ -56,7 +57,7 @@ func TestSetupRun(t *testing.T) {
 	p, pub, ids, sk := sealedPolicy(t, dir)
 	out := filepath.Join(t.TempDir(), "keys")
 	asked := 0
-	var rep told
+	var rep report.Log
 	s := Setup{Dir: dir, OutDir: out + "/", Identities: func() (*seal.Identities, error) { asked++; return ids, nil },
 		Files: seal.KeyFiles{Outside: func(string) error { return nil }, Rand: rand.Reader, Rep: &rep},
 		Flox:  Flox{Run: func([]string) error { t.Error("flox ran for a publisher without flox"); return nil }}}
@@ -100,7 +101,7 @@ func TestSetupNotWritable(t *testing.T) {
 	p, pub, ids, _ := sealedPolicy(t, dir)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
-	var rep told
+	var rep report.Log
 	s := Setup{Dir: dir, OutDir: filepath.Join(file, "keys"), Identities: func() (*seal.Identities, error) { return ids, nil },
 		Files: seal.KeyFiles{Outside: func(string) error { return nil }, Rand: rand.Reader, Rep: &rep}}
 	err := s.Run(new(bytes.Buffer), &rep, p, pub)
@@ -119,7 +120,7 @@ func TestSetupNotWritable(t *testing.T) {
 // fails when a file in place is another key.
 func TestInstall(t *testing.T) {
 	dir := t.TempDir()
-	var rep told
+	var rep report.Log
 	f, k, sk := keyFiles(t, &rep)
 	other, _ := keys.Generate(sk.Name, rand.Reader)
 	placed, wrong, fresh := filepath.Join(dir, "placed.key"), filepath.Join(dir, "wrong.key"), filepath.Join(dir, "fresh.key")
@@ -144,7 +145,7 @@ func TestInstall(t *testing.T) {
 	}
 }
 
-func keyFiles(t *testing.T, rep *told) (seal.KeyFiles, *policy.Key, *keys.SecretKey) {
+func keyFiles(t *testing.T, rep *report.Log) (seal.KeyFiles, *policy.Key, *keys.SecretKey) {
 	t.Helper()
 	sk, err := keys.Generate("cache.example.org-1", rand.Reader)
 	if err != nil {

@@ -7,16 +7,9 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/binarycache"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
-
-// Reporter receives what resign says besides its report, on standard
-// error (the keyform command's reporter implements it).
-type Reporter interface {
-	Printf(format string, args ...any)
-	Warnf(format string, args ...any)
-	Notef(format string, args ...any)
-}
 
 // Request is one "keyform resign": Key's signature added to the narinfos
 // of Store that lack it.
@@ -40,7 +33,7 @@ type Request struct {
 // Run signs a file:// store with the key's secret key file (proved the
 // key's first) and writes the report on w. For a store keyform cannot
 // write it writes the "nix store sign" command to run instead.
-func (r Request) Run(ctx context.Context, w io.Writer, rep Reporter) error {
+func (r Request) Run(ctx context.Context, w io.Writer, rep report.Reporter) error {
 	keyFile, err := r.Source.File(r.Key)
 	if err != nil {
 		return err

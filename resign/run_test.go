@@ -2,7 +2,6 @@ package resign
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,16 +9,10 @@ import (
 	"time"
 
 	"github.com/keyform/keyform/internal/cachegen"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
-
-// said records what resign says on standard error.
-type said []string
-
-func (s *said) Printf(f string, a ...any) { *s = append(*s, fmt.Sprintf(f, a...)) }
-func (s *said) Warnf(f string, a ...any)  { *s = append(*s, "warning: "+fmt.Sprintf(f, a...)) }
-func (s *said) Notef(f string, a ...any)  { *s = append(*s, "note: "+fmt.Sprintf(f, a...)) }
 
 // TestRequestRun: a file:// cache is signed and reported (the paths list
 // ignored, with a warning); another cache gets the nix store sign command,
@@ -34,7 +27,7 @@ func TestRequestRun(t *testing.T) {
 	if err := os.WriteFile(keyFile, nw.Encode(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var rep said
+	var rep report.Log
 	k := &policy.Key{Label: "acme_2", Name: "acme-2", PublicKey: nw.Public().String(), PrivateKeyPath: keyFile}
 	req := Request{Key: k, Store: "file://" + dir, Paths: "paths.txt", Format: "text", Now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 		Source: KeySource{Outside: func(string) error { return nil }, Warn: &rep}}

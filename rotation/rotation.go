@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
@@ -25,17 +26,10 @@ type Rotation struct {
 	TrustedBy []string
 }
 
-// Reporter receives what a rotation did and what comes next, on standard
-// error (the keyform command's reporter implements it).
-type Reporter interface {
-	Printf(format string, args ...any)
-	Nextf(format string, args ...any)
-}
-
 // Report says what the rotation changed and what comes next: rolling the
 // new key out before signing with it, the publishers that sign with the old
 // key (p is the policy before the rotation), and retiring the old key.
-func (r *Rotation) Report(rep Reporter, p *policy.Policy) {
+func (r *Rotation) Report(rep report.Reporter, p *policy.Policy) {
 	old, nk := r.Old, r.New
 	where := "no catalog"
 	if nk.Catalog != "" {

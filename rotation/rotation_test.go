@@ -3,7 +3,6 @@ package rotation
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	_ "github.com/keyform/keyform/internal/golden" // accept -update: go test ./... -update
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/schema"
 	"github.com/keyform/keyform/seal"
@@ -53,7 +53,7 @@ func setup(t *testing.T, pubFile string) (seal.KeyFiles, *schema.EditSet, *polic
 		}
 		return res.Policy, nil
 	}
-	f := seal.KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: quiet{}}
+	f := seal.KeyFiles{Path: func(p string) string { return filepath.Join(dir, p) }, Rand: rand.Reader, Rep: report.Discard{}}
 	return f, es, old, nk, validate
 }
 
@@ -111,18 +111,6 @@ func TestRotateFails(t *testing.T) {
 	}
 }
 
-// quiet drops what KeyFiles reports: these tests look at the files.
-type quiet struct{}
-
-func (quiet) Printf(string, ...any) {}
-func (quiet) Warnf(string, ...any)  {}
-func (quiet) Notef(string, ...any)  {}
-
-type lines []string
-
-func (l *lines) Printf(f string, a ...any) { *l = append(*l, "keyform: "+fmt.Sprintf(f, a...)) }
-func (l *lines) Nextf(f string, a ...any)  { *l = append(*l, "next: "+fmt.Sprintf(f, a...)) }
-
 // The report names what changed, the publishers still signing with the
 // old key, and the way to retire it.
 func TestReport(t *testing.T) {
@@ -130,13 +118,13 @@ func TestReport(t *testing.T) {
 	r := &Rotation{Old: old, TrustedBy: []string{"nixos.a", "darwin.b"},
 		New: schema.KeyBlock{Label: "c_2", Name: "c-2", Catalog: "c", PrivateKeyPath: "/k/c-2.key", PublicKeyFile: "keys/c-2.pub"}}
 	p := &policy.Policy{Keys: []*policy.Key{old}, Publishers: []*policy.Publisher{{Label: "ci", Keys: []string{"c_1"}}, {Label: "other"}}}
-	var got lines
+	var got report.Log
 	r.Report(&got, p)
-	want := lines{
-		"keyform: key c_2 (c-2) added after c_1 in keys.hcl, in catalog c",
-		"keyform: key c_2: secret written to /k/c-2.key (0600), public key to keys/c-2.pub",
-		"keyform: key.c_2 added next to key.c_1 in the trust list of nixos.a, darwin.b",
-		`keyform: publisher ci signs with key.c_1; when it should sign with the new key, add key.c_2 to its keys and run "keyform seal c_2"`,
+	want := report.Log{
+		"key c_2 (c-2) added after c_1 in keys.hcl, in catalog c",
+		"key c_2: secret written to /k/c-2.key (0600), public key to keys/c-2.pub",
+		"key.c_2 added next to key.c_1 in the trust list of nixos.a, darwin.b",
+		`publisher ci signs with key.c_1; when it should sign with the new key, add key.c_2 to its keys and run "keyform seal c_2"`,
 		`next: run "keyform render", review with "keyform plan", merge and roll out; once every machine trusts c-2, sign with it and run "keyform retire c_1"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

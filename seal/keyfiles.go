@@ -8,19 +8,11 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/internal/secretfile"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
-
-// Reporter receives what was done to key files, and warnings and notes
-// about them, on standard error (the keyform command's reporter implements
-// it).
-type Reporter interface {
-	Printf(format string, args ...any)
-	Warnf(format string, args ...any)
-	Notef(format string, args ...any)
-}
 
 // KeyFiles handles the private key files on this machine for the
 // commands that keep keys (keygen, seal, unseal, keys check, and through
@@ -39,7 +31,7 @@ type KeyFiles struct {
 	Path func(string) string
 	// Rand makes new keys and the messages that proofs sign.
 	Rand io.Reader
-	Rep  Reporter
+	Rep  report.Reporter
 }
 
 // Resolve resolves name with Path.
@@ -98,7 +90,7 @@ func (f KeyFiles) Install(w io.Writer, k *policy.Key, sk *keys.SecretKey, path s
 // WarnRotation tells rep, after a key was sealed anew, that publishers who
 // lost access may still hold the key, and that a removed recipient key of
 // a remaining publisher matters too if it was lost.
-func (s *Status) WarnRotation(rep Reporter) {
+func (s *Status) WarnRotation(rep report.Reporter) {
 	k := s.Key
 	if lost := s.LostAccess(); len(lost) > 0 {
 		rep.Warnf("%s: %s could decrypt %s before (git history keeps the old file) and may still hold the key; rotate it: keyform rotate %s",

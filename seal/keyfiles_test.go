@@ -10,18 +10,12 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
 
-// told records warnings and notes as the CLI prints them.
-type told []string
-
-func (r *told) Warnf(f string, a ...any)  { *r = append(*r, "warning: "+fmt.Sprintf(f, a...)) }
-func (r *told) Notef(f string, a ...any)  { *r = append(*r, "note: "+fmt.Sprintf(f, a...)) }
-func (r *told) Printf(f string, a ...any) { *r = append(*r, fmt.Sprintf(f, a...)) }
-
-func keyFilesFor(t *testing.T, rep *told, forbidden string) (KeyFiles, *policy.Key, *keys.SecretKey) {
+func keyFilesFor(t *testing.T, rep *report.Log, forbidden string) (KeyFiles, *policy.Key, *keys.SecretKey) {
 	t.Helper()
 	sk, err := keys.Generate("cache.example.org-1", rand.Reader)
 	if err != nil {
@@ -40,7 +34,7 @@ func keyFilesFor(t *testing.T, rep *told, forbidden string) (KeyFiles, *policy.K
 func TestKeyFilesProve(t *testing.T) {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
-	var rep told
+	var rep report.Log
 	f, k, sk := keyFilesFor(t, &rep, filepath.Join(dir, "repo"))
 	path := filepath.Join(dir, "main.key")
 	var out bytes.Buffer
@@ -80,9 +74,9 @@ func TestWarnRotation(t *testing.T) {
 		Want:    []Entry{{Publishers: []string{"alice"}, Recipient: "age1new"}},
 		Removed: []Entry{{Publishers: []string{"alice"}, Recipient: "age1old"}, {Publishers: []string{"bob"}, Recipient: "age1bob"}},
 	}
-	var rep told
+	var rep report.Log
 	st.WarnRotation(&rep)
-	want := told{
+	want := report.Log{
 		"warning: main_1: bob could decrypt sealed/main_1.age before (git history keeps the old file) and may still hold the key; rotate it: keyform rotate main_1",
 		"note: main_1: a recipient key of alice was removed; it can still open older versions of sealed/main_1.age, so if it was lost or stolen, rotate: keyform rotate main_1",
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
@@ -44,7 +45,7 @@ func TestGenerate(t *testing.T) {
 	dir, secrets := t.TempDir(), t.TempDir()
 	os.Mkdir(filepath.Join(dir, "keys"), 0o755)
 	os.Chmod(secrets, 0o700)
-	var rep told
+	var rep report.Log
 	f := KeyFiles{Path: under(dir), Rand: rand.Reader, Rep: &rep}
 	a := &policy.Key{Label: "a_1", Name: "a.example-1", PublicKeyFile: "keys/a_1.pub", PrivateKeyPath: filepath.Join(secrets, "a.key")}
 	b := &policy.Key{Label: "b_1", Name: "b.example-1", PublicKeyFile: "keys/b_1.pub", PrivateKeyPath: filepath.Join(secrets, "b.key")}
@@ -79,7 +80,7 @@ func TestGenerate(t *testing.T) {
 
 func TestGenerateStandalone(t *testing.T) {
 	dir := t.TempDir()
-	f := KeyFiles{Path: under(dir), Rand: rand.Reader, Rep: new(told)}
+	f := KeyFiles{Path: under(dir), Rand: rand.Reader, Rep: new(report.Log)}
 	secret := filepath.Join(dir, "s", "n.key")
 	pk, err := f.GenerateStandalone("n-1", secret, "n.pub")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/policy"
 )
 
@@ -88,7 +89,7 @@ func ReportReseal(w io.Writer, plan []Reseal, named, check bool) (outOfDate bool
 // WriteReseal writes the keys plan sealed anew under dir (the policy
 // directory), then removes the sealed files no publisher recipient wants
 // any more, saying so on w and warning rep about who may still hold a key.
-func WriteReseal(dir string, plan []Reseal, w io.Writer, rep Reporter) error {
+func WriteReseal(dir string, plan []Reseal, w io.Writer, rep report.Reporter) error {
 	for _, r := range plan {
 		if r.Sealed == nil {
 			continue

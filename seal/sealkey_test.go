@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 )
@@ -24,7 +25,7 @@ type sealFixture struct {
 	sk    *keys.SecretKey
 	ids   *Identities
 	files KeyFiles
-	rep   *told
+	rep   *report.Log
 }
 
 func newSealFixture(t *testing.T) *sealFixture {
@@ -36,7 +37,7 @@ func newSealFixture(t *testing.T) *sealFixture {
 		PrivateKeyPath: filepath.Join(secrets, "main.key")}
 	alone := &policy.Key{Label: "lonely_1", Name: lone.Name, PublicKey: lone.Public().String(), SealedFile: "sealed/lonely_1.age", State: policy.Active}
 	os.WriteFile(main.PrivateKeyPath, sk.Encode(), 0o600)
-	rep := new(told)
+	rep := new(report.Log)
 	return &sealFixture{
 		dir: dir, main: main, alone: alone, sk: sk, rep: rep,
 		p: &policy.Policy{Keys: []*policy.Key{main, alone}, Publishers: []*policy.Publisher{

@@ -37,6 +37,7 @@ import (
 	"os"
 
 	"github.com/keyform/keyform/internal/hint"
+	"github.com/keyform/keyform/internal/report"
 )
 
 // Exit codes, shared by every command.
@@ -79,6 +80,9 @@ func (e UsageError) Error() string { return e.Msg }
 
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
+
+// Env is the reporter the domain packages talk through.
+var _ report.Reporter = (*Env)(nil)
 
 // Printf prints one line of progress or information: "keyform: ...".
 func (e *Env) Printf(format string, args ...any) {
