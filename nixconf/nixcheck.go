@@ -1,9 +1,11 @@
 package nixconf
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,7 +205,7 @@ func (h Host) runNixCheck(p *ApplyPlan) (*nixRun, [][]byte, *NixCheck, error) {
 	if err := os.WriteFile(filepath.Join(dir, "user.conf"), nil, 0o600); err != nil {
 		return nil, nil, nil, err
 	}
-	name, err := n.writeConf("new", absIncludes(abs, p.file))
+	name, err := n.writeConfFile("new", abs, p.file)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -284,13 +286,34 @@ func (n *nixRun) env(confDir string) []string {
 // writeConf writes data as nix.conf in a new directory of the private
 // one, named after what and a number, and returns that name.
 func (n *nixRun) writeConf(what string, data []byte) (string, error) {
+	return n.writeConfWith(what, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeConfFile is writeConf for f, with its relative includes made
+// absolute against abs (writeAbsIncludes).
+func (n *nixRun) writeConfFile(what, abs string, f *File) (string, error) {
+	return n.writeConfWith(what, func(w io.Writer) error { return writeAbsIncludes(w, abs, f) })
+}
+
+func (n *nixRun) writeConfWith(what string, write func(io.Writer) error) (string, error) {
 	n.runs++
 	name := fmt.Sprintf("%s%d", what, n.runs)
 	d := filepath.Join(n.dir, name)
 	if err := os.Mkdir(d, 0o700); err != nil {
 		return "", err
 	}
-	return name, os.WriteFile(filepath.Join(d, "nix.conf"), data, 0o600)
+	out, err := os.OpenFile(filepath.Join(d, "nix.conf"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	err = write(out)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return name, err
 }
 
 // show runs the show-config command on the configuration in directory
@@ -426,7 +449,7 @@ func (n *nixRun) rejected(p *ApplyPlan, abs, msg string) error {
 		if orig.Err() != nil {
 			return withHint(e, e.hint())
 		}
-		if name, err := n.writeConf("old", absIncludes(abs, orig)); err == nil {
+		if name, err := n.writeConfFile("old", abs, orig); err == nil {
 			if _, omsg, err := n.show(name); err == nil && omsg != "" {
 				e.Predates, e.OrigMsg = true, omsg
 				e.OrigAt = n.locate(omsg, orig)
@@ -436,26 +459,25 @@ func (n *nixRun) rejected(p *ApplyPlan, abs, msg string) error {
 	return withHint(e, e.hint())
 }
 
-// absIncludes returns f's bytes with relative include paths made absolute
-// against the directory of abs, f's absolute path: Nix resolves them
-// against the including file's directory, and the copy Nix checks is
-// elsewhere. Lines keep their numbers.
-func absIncludes(abs string, f *File) []byte {
-	var b []byte
+// writeAbsIncludes writes f to w with relative include paths made
+// absolute against the directory of abs, f's absolute path: Nix resolves
+// them against the including file's directory, and the copy Nix checks is
+// elsewhere. Lines keep their numbers. It writes line by line: a copy of
+// a large file in memory would be one more allocation on apply's path to
+// nix, where every fresh page costs.
+func writeAbsIncludes(w io.Writer, abs string, f *File) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, l := range f.Lines {
 		if l.Kind == Include && !filepath.IsAbs(l.Values[0]) {
 			t := l.toks[1]
-			b = append(b, l.Raw[:t[0]]...)
-			b = append(b, IncludePath(abs, l.Values[0])...)
-			b = append(b, l.Raw[t[1]:]...)
+			bw.WriteString(l.Raw[:t[0]])
+			bw.WriteString(IncludePath(abs, l.Values[0]))
+			bw.WriteString(l.Raw[t[1]:])
 			continue
 		}
-		if b == nil {
-			b = make([]byte, 0, f.size()+256)
-		}
-		b = append(b, l.Raw...)
+		bw.WriteString(l.Raw)
 	}
-	return b
+	return bw.Flush()
 }
 
 var (

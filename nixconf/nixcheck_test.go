@@ -90,8 +90,9 @@ func TestAbsIncludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "include /etc/nix/a.conf # site\n!include\t/etc/b.conf\r\ninclude /abs/c.conf\nx = include d\n"
-	if got := string(absIncludes("/etc/nix/nix.conf", f)); got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
+	var got strings.Builder
+	if err := writeAbsIncludes(&got, "/etc/nix/nix.conf", f); err != nil || got.String() != want {
+		t.Errorf("got  %q, %v\nwant %q", got.String(), err, want)
 	}
 }
 
