@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/keyform/keyform/internal/atomicfile"
+	"github.com/keyform/keyform/internal/safefile"
 )
 
 // FileStore is a binary cache in a local directory, as written by
@@ -115,20 +115,6 @@ func (s *FileStore) Get(ctx context.Context, hash string, buf []byte) ([]byte, s
 // Close releases the directory.
 func (s *FileStore) Close() error { return s.d.Close() }
 
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
-}
-
 // Replace atomically replaces the narinfo for hash with data: a reader
 // sees the old text or the new, never a mix. The new file keeps the old
 // one's permissions. It is not synced: call [FileStore.Sync] once after
@@ -143,7 +129,7 @@ func (s *FileStore) Replace(hash string, data []byte) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrRefused)
+		return fmt.Errorf("%s is %s, not a regular file: %w", path, safefile.TypeName(fi.Mode()), ErrRefused)
 	}
 	o := atomicfile.Options{Perm: fi.Mode().Perm(), NoSync: true}
 	if uid, gid, ok := atomicfile.Owner(fi); ok {

@@ -56,23 +56,9 @@ func (h Host) CheckConfFile(path string) (string, error) {
 		}
 	}
 	if !fi.Mode().IsRegular() {
-		return "", withHint(fmt.Errorf("%s is not a regular file (%s)", path, fileType(fi.Mode())), "point the target's path (or --file) at a nix.conf file")
+		return "", withHint(fmt.Errorf("%s is not a regular file (%s)", path, safefile.TypeName(fi.Mode())), "point the target's path (or --file) at a nix.conf file")
 	}
 	return real, nil
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return m.Type().String()
 }
 
 // ConfFile is a nix.conf that apply reads and may write.
