@@ -22,6 +22,7 @@ import (
 	"github.com/keyform/keyform/audit"
 	"github.com/keyform/keyform/binarycache"
 	"github.com/keyform/keyform/internal/nixcache"
+	"github.com/keyform/keyform/internal/nixtest"
 	"github.com/keyform/keyform/keys"
 	"github.com/keyform/keyform/policy"
 	"github.com/keyform/keyform/resign"
@@ -73,13 +74,17 @@ func TestNixAuditMatchesVerify(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runAudit(t, "file://"+c.Dir, auditKeys(c, tc.oldState, tc.newSt), nil)
-			untrusted, code := nixcache.Untrusted(t, c.Dir, tc.trusted...)
-			if got := notCovered(r); !slices.Equal(got, untrusted) {
-				t.Fatalf("keyform: %d paths not covered, nix store verify: %d untrusted\nkeyform %v\nnix     %v", len(got), len(untrusted), got, untrusted)
-			}
-			if (code == 0) != (r.RetiredOnly+r.Unsigned == 0) {
-				t.Fatalf("nix exit %d, keyform retired-only %d unsigned %d", code, r.RetiredOnly, r.Unsigned)
-			}
+			// The cache is built with the nix on PATH; every Nix version
+			// judges it.
+			nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
+				untrusted, code := nixcache.Untrusted(t, filepath.Join(n.Dir, "nix"), c.Dir, tc.trusted...)
+				if got := notCovered(r); !slices.Equal(got, untrusted) {
+					t.Fatalf("keyform: %d paths not covered, nix store verify: %d untrusted\nkeyform %v\nnix     %v", len(got), len(untrusted), got, untrusted)
+				}
+				if (code == 0) != (r.RetiredOnly+r.Unsigned == 0) {
+					t.Fatalf("nix exit %d, keyform retired-only %d unsigned %d", code, r.RetiredOnly, r.Unsigned)
+				}
+			})
 			if r.Paths != 34 || r.Covered != tc.covered || r.RetiredOnly != tc.retired || r.Unsigned != 6+1 ||
 				r.ContentAddressed != 1 || r.Invalid != 1 || r.Malformed != 0 {
 				t.Fatalf("counts: %+v", r)
@@ -115,7 +120,7 @@ func TestNixResign(t *testing.T) {
 	for _, p := range c.All {
 		before[p], _ = os.ReadFile(nixcache.NarinfoFile(c.Dir, p))
 	}
-	if untrusted, _ := nixcache.Untrusted(t, c.Dir, c.New.Pub); len(untrusted) != 10+6+1 {
+	if untrusted, _ := nixcache.Untrusted(t, "", c.Dir, c.New.Pub); len(untrusted) != 10+6+1 {
 		t.Fatalf("before resign nix finds %d untrusted paths, want 17", len(untrusted))
 	}
 	if err := resign.CheckKey(c.New.SK, c.New.Pub); err != nil {
@@ -129,9 +134,11 @@ func TestNixResign(t *testing.T) {
 	if err != nil || res.Signed != 18 || res.AlreadySigned != 16 || res.Malformed != 0 {
 		t.Fatalf("resign: %+v %v", res, err)
 	}
-	if untrusted, code := nixcache.Untrusted(t, c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
-		t.Fatalf("after resign nix store verify exits %d, untrusted %v", code, untrusted)
-	}
+	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
+		if untrusted, code := nixcache.Untrusted(t, filepath.Join(n.Dir, "nix"), c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
+			t.Fatalf("after resign nix store verify exits %d, untrusted %v", code, untrusted)
+		}
+	})
 	// Every line but the new Sig line is unchanged, in place.
 	for _, p := range c.All {
 		now, _ := os.ReadFile(nixcache.NarinfoFile(c.Dir, p))

@@ -66,11 +66,11 @@ target "nixos" "farm" {
 	// paths keyform finds retired-only or unsigned; trusting only the new
 	// key, it adds the paths keyform says retiring the old key strands.
 	r := auditJSON()
-	untrustedBoth, _ := nixcache.Untrusted(t, c.Dir, c.Old.Pub, c.New.Pub)
+	untrustedBoth, _ := nixcache.Untrusted(t, "", c.Dir, c.Old.Pub, c.New.Pub)
 	if got := slices.Sorted(slices.Values(slices.Concat(r.Examples.RetiredOnly, r.Examples.Unsigned))); !slices.Equal(got, untrustedBoth) {
 		t.Fatalf("keyform: not covered %v\nnix store verify: untrusted %v", got, untrustedBoth)
 	}
-	untrustedNew, _ := nixcache.Untrusted(t, c.Dir, c.New.Pub)
+	untrustedNew, _ := nixcache.Untrusted(t, "", c.Dir, c.New.Pub)
 	old := r.Keys[c.Old.SK.Name]
 	stranded := slices.DeleteFunc(slices.Clone(untrustedNew), func(p string) bool { return slices.Contains(untrustedBoth, p) })
 	if !slices.Equal(old.Stranded, stranded) || old.WouldStrand != int64(len(stranded)) || old.WouldStrand != int64(len(c.OldOnly)) {
@@ -99,7 +99,7 @@ target "nixos" "farm" {
 	if code, stdout, stderr := runIn(t, dir, "resign", "acme_new"); code != cli.ExitOK || !strings.Contains(stdout, fmt.Sprintf("%d already signed, 0 malformed", len(c.Both)+len(c.NewOnly))) {
 		t.Fatalf("keyform resign: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if untrusted, code := nixcache.Untrusted(t, c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
+	if untrusted, code := nixcache.Untrusted(t, "", c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
 		t.Fatalf("after keyform resign, nix store verify --trusted-public-keys NEW exits %d, untrusted %v", code, untrusted)
 	}
 	if code, stdout, _ := runIn(t, dir, "resign", "acme_new"); code != cli.ExitOK || !strings.Contains(stdout, " 0 signed") {

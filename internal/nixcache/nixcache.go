@@ -202,11 +202,16 @@ func NarinfoFile(dir, storePath string) string {
 
 var untrustedRE = regexp.MustCompile(`path '([^']+)' is untrusted`)
 
-// nixUntrusted runs nix store verify over the whole cache with the given
-// trusted keys and returns the paths it calls untrusted, sorted.
-func Untrusted(t testing.TB, dir string, trusted ...string) ([]string, int) {
+// Untrusted runs nix store verify over the whole cache with the given
+// trusted keys and returns the paths it calls untrusted, sorted, and its
+// exit status. nix is the nix command to run (a version's, from nixtest),
+// or "" for the one on PATH.
+func Untrusted(t testing.TB, nix, dir string, trusted ...string) ([]string, int) {
 	t.Helper()
-	_, stderr, code := Run(t, "nix", "--extra-experimental-features", "nix-command", "store", "verify",
+	if nix == "" {
+		nix = "nix"
+	}
+	_, stderr, code := Run(t, nix, "--extra-experimental-features", "nix-command", "store", "verify",
 		"--store", "file://"+dir, "--all", "--no-contents", "--trusted-public-keys", strings.Join(trusted, " "))
 	var out []string
 	for _, m := range untrustedRE.FindAllStringSubmatch(stderr, -1) {
