@@ -77,7 +77,7 @@ func TestNixAuditMatchesVerify(t *testing.T) {
 			// The cache is built with the nix on PATH; every Nix version
 			// judges it.
 			nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
-				untrusted, code := nixcache.Untrusted(t, filepath.Join(n.Dir, "nix"), c.Dir, tc.trusted...)
+				untrusted, code := nixcache.Untrusted(t, n.Bin("nix"), c.Dir, tc.trusted...)
 				if got := notCovered(r); !slices.Equal(got, untrusted) {
 					t.Fatalf("keyform: %d paths not covered, nix store verify: %d untrusted\nkeyform %v\nnix     %v", len(got), len(untrusted), got, untrusted)
 				}
@@ -135,7 +135,7 @@ func TestNixResign(t *testing.T) {
 		t.Fatalf("resign: %+v %v", res, err)
 	}
 	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
-		if untrusted, code := nixcache.Untrusted(t, filepath.Join(n.Dir, "nix"), c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
+		if untrusted, code := nixcache.Untrusted(t, n.Bin("nix"), c.Dir, c.New.Pub); code != 0 || len(untrusted) != 0 {
 			t.Fatalf("after resign nix store verify exits %d, untrusted %v", code, untrusted)
 		}
 	})

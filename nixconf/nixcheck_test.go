@@ -3,7 +3,6 @@ package nixconf
 import (
 	"errors"
 	"fmt"
-	"github.com/keyform/keyform/internal/nixtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,19 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-)
 
-// forEachNix runs f once per Nix version (internal/nixtest), that
-// version's nix first on PATH, with its major.minor version ("2.26"),
-// which the corpus's nixrejects lines name.
-func forEachNix(t *testing.T, f func(t *testing.T, version string)) {
-	t.Helper()
-	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
-		t.Setenv("PATH", n.Dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
-		v := strings.Split(n.Version, ".")
-		f(t, strings.Join(v[:min(2, len(v))], "."))
-	})
-}
+	"github.com/keyform/keyform/internal/nixtest"
+)
 
 // TestCorpusNixCheck runs apply's Nix check on every corpus vector with
 // every Nix version: the vector's files go to a directory, apply plans the
@@ -33,7 +22,8 @@ func forEachNix(t *testing.T, f func(t *testing.T, version string)) {
 // the current file is rejected the same way.
 func TestCorpusNixCheck(t *testing.T) {
 	cases := loadCorpus(t)
-	forEachNix(t, func(t *testing.T, version string) {
+	nixtest.EachOnPath(t, func(t *testing.T, n *nixtest.Nix) {
+		version := n.MajorMinor()
 		for _, c := range cases {
 			if c.nonix || strings.HasPrefix(c.name, "fail_") {
 				continue

@@ -17,18 +17,6 @@ import (
 	"github.com/keyform/keyform/nixconf"
 )
 
-// forEachNix runs f once per Nix version (internal/nixtest), that
-// version's nix first on PATH, with its major.minor version ("2.26"),
-// which the corpus's nixrejects lines name.
-func forEachNix(t *testing.T, f func(t *testing.T, version string)) {
-	t.Helper()
-	nixtest.Each(t, func(t *testing.T, n *nixtest.Nix) {
-		t.Setenv("PATH", n.Dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
-		v := strings.Split(n.Version, ".")
-		f(t, strings.Join(v[:min(2, len(v))], "."))
-	})
-}
-
 // corpusPolicy is the policy of the nix.conf corpus's default Want: trust
 // cache.acme.example-1 and its substituter, retire cache.acme.example-0.
 const corpusPolicy = `catalog "acme" {
@@ -77,7 +65,8 @@ func TestApplyNixVersions(t *testing.T) {
 	if err != nil || len(names) == 0 {
 		t.Fatalf("no value vectors: %v", err)
 	}
-	forEachNix(t, func(t *testing.T, version string) {
+	nixtest.EachOnPath(t, func(t *testing.T, n *nixtest.Nix) {
+		version := n.MajorMinor()
 		for _, name := range names {
 			ar, err := txtar.ParseFile(name)
 			if err != nil {

@@ -232,6 +232,22 @@ func Each(t *testing.T, f func(t *testing.T, n *Nix)) {
 	}
 }
 
+// EachOnPath is Each with that version's commands first on PATH, for
+// code under test that runs "nix" by name.
+func EachOnPath(t *testing.T, f func(t *testing.T, n *Nix)) {
+	t.Helper()
+	Each(t, func(t *testing.T, n *Nix) {
+		t.Setenv("PATH", n.Dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
+		f(t, n)
+	})
+}
+
+// MajorMinor is the version without its patch level ("2.26").
+func (n *Nix) MajorMinor() string {
+	v := strings.Split(n.Version, ".")
+	return strings.Join(v[:min(2, len(v))], ".")
+}
+
 // EachAtLeast runs f for each available version that is min or newer, and
 // says in the log which versions it left out. With none of them, the test
 // skips, or fails under KEYFORM_REQUIRE_NIX=1.

@@ -124,3 +124,12 @@ func TestPins(t *testing.T) {
 		}
 	}
 }
+
+// MajorMinor names the version the corpus's nixrejects lines use.
+func TestMajorMinor(t *testing.T) {
+	for v, want := range map[string]string{"2.26.3": "2.26", "2.8.0": "2.8", "2.30": "2.30", "3": "3"} {
+		if got := (&Nix{Version: v}).MajorMinor(); got != want {
+			t.Errorf("MajorMinor(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
